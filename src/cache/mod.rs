@@ -1,0 +1,779 @@
+//! The page cache: whole anonymous renders in Redis under `{prefix}view/{path}`.
+//!
+//! The rules, in one place:
+//! - cacheable pages are the `keys::Page` variants, with TTLs from config;
+//! - only anonymous `GET`/`HEAD` requests read or fill it; a logged-in admin
+//!   always gets a fresh render (`BYPASS`) that is never stored;
+//! - only `200` renders are stored, and renders never hold anything personal;
+//! - every write removes the pages `deps` names, through the `outbox`.
+//!
+//! Never stale: a miss returns the current generation; a fill is stored only
+//! if that generation is unchanged (`scripts::FILL`), and every invalidation
+//! replaces it atomically with its deletes. A reader that rendered old rows
+//! therefore cannot put them back. While an invalidation is unconfirmed
+//! (Redis down, slow, paused) or any is pending in the database, the cache is
+//! not used at all: pages render from the database with `X-Cache: BYPASS`,
+//! and the reconciler turns the cache back on once Redis has applied them.
+
+pub mod deps;
+pub mod keys;
+pub mod outbox;
+pub mod scripts;
+pub mod stats;
+
+use crate::db::Db;
+use crate::error::AppError;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use bytes::Bytes;
+use keys::{Page, Route};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// Bytes of rendered pages kept in process, beside Redis (see `lookup`).
+const LOCAL_COPY_BUDGET: usize = 16 * 1024 * 1024;
+/// How often each instance looks for pending invalidations.
+pub const RECONCILE_EVERY: Duration = Duration::from_millis(200);
+/// How long per-minute counts are kept, for the hit-ratio chart.
+const MINUTE_TTL_SECS: u64 = 2 * 60 * 60;
+/// `F1 <16 hex digits of the body hash> <kind>\n`
+const HEADER_LEN: usize = 22;
+
+pub const X_CACHE: &str = "x-cache";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+    Bypass,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "HIT",
+            CacheStatus::Miss => "MISS",
+            CacheStatus::Bypass => "BYPASS",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    Html,
+    Atom,
+}
+
+impl ContentKind {
+    fn code(self) -> char {
+        match self {
+            ContentKind::Html => 'h',
+            ContentKind::Atom => 'a',
+        }
+    }
+
+    fn from_code(c: u8) -> Option<Self> {
+        match c {
+            b'h' => Some(ContentKind::Html),
+            b'a' => Some(ContentKind::Atom),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ContentKind::Html => "text/html; charset=utf-8",
+            ContentKind::Atom => "application/atom+xml; charset=utf-8",
+        }
+    }
+}
+
+/// A freshly rendered page.
+pub struct Rendered {
+    pub kind: ContentKind,
+    pub body: String,
+}
+
+/// A page as stored: a fixed-size header (content hash and kind) then the body.
+#[derive(Debug)]
+pub struct Entry {
+    header: String,
+    kind: ContentKind,
+    body: Bytes,
+}
+
+impl Entry {
+    fn new(rendered: Rendered) -> Self {
+        let hash = xxhash_rust::xxh3::xxh3_64(rendered.body.as_bytes());
+        Entry {
+            header: format!("F1 {hash:016x} {}\n", rendered.kind.code()),
+            kind: rendered.kind,
+            body: Bytes::from(rendered.body),
+        }
+    }
+
+    fn parse(value: Vec<u8>) -> Option<Self> {
+        if value.len() < HEADER_LEN || !value.starts_with(b"F1 ") || value[HEADER_LEN - 1] != b'\n'
+        {
+            return None;
+        }
+        let kind = ContentKind::from_code(value[HEADER_LEN - 2])?;
+        let header = std::str::from_utf8(&value[..HEADER_LEN]).ok()?.to_string();
+        Some(Entry {
+            header,
+            kind,
+            body: Bytes::from(value).slice(HEADER_LEN..),
+        })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut value = Vec::with_capacity(HEADER_LEN + self.body.len());
+        value.extend_from_slice(self.header.as_bytes());
+        value.extend_from_slice(&self.body);
+        value
+    }
+
+    /// A strong validator: the hash of the exact bytes served.
+    pub fn etag(&self) -> &str {
+        &self.header[3..19]
+    }
+}
+
+enum Lookup {
+    Hit(Arc<Entry>),
+    Miss { generation: String },
+    Unavailable,
+}
+
+/// What waiters of one render share.
+#[derive(Clone)]
+enum Flight {
+    Page(Arc<Entry>),
+    NotFound,
+    Failed { database_gone: bool },
+}
+
+type FlightKey = (String, String);
+
+pub struct CacheConfig {
+    pub prefix: String,
+    pub redis_url: Option<String>,
+    pub index_ttl: u64,
+    pub post_ttl: u64,
+    pub read_timeout: Duration,
+    pub write_timeout: Duration,
+}
+
+/// The page cache of one instance. Cheap to clone.
+#[derive(Clone)]
+pub struct PageCache(Arc<Inner>);
+
+struct Inner {
+    prefix: String,
+    redis: Option<Redis>,
+    db: Db,
+    index_ttl: u64,
+    post_ttl: u64,
+    read_timeout: Duration,
+    write_timeout: Duration,
+    /// Whether lookups may use Redis. Cleared by any Redis failure and by a
+    /// pending invalidation; set only by the reconciler.
+    usable: AtomicBool,
+    /// Bumped on every failure, so the reconciler never re-enables the cache
+    /// over a failure that happened while it was checking.
+    failures: AtomicU64,
+    local: RwLock<HashMap<String, Arc<Entry>>>,
+    local_bytes: AtomicUsize,
+    flights: Mutex<HashMap<FlightKey, Arc<OnceCell<Flight>>>>,
+    /// Counts not yet in Redis (bypasses and errors made while it was away).
+    unsent: Mutex<HashMap<(&'static str, &'static str), u64>>,
+    pub(crate) renders: AtomicU64,
+}
+
+pub(crate) struct Redis {
+    pub(crate) conn: ConnectionManager,
+    pub(crate) pool: deadpool_redis::Pool,
+}
+
+impl PageCache {
+    pub fn new(config: CacheConfig, db: Db) -> anyhow::Result<Self> {
+        let redis = match &config.redis_url {
+            None => None,
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                // Lazy: folio starts and serves without Redis and connects when it can.
+                let manager_config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(config.read_timeout))
+                    .set_response_timeout(Some(config.write_timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                let conn = ConnectionManager::new_lazy_with_config(client, manager_config)?;
+                let mut pool_config = deadpool_redis::Config::from_url(url.as_str());
+                pool_config.pool = Some(deadpool_redis::PoolConfig {
+                    max_size: 4,
+                    timeouts: deadpool_redis::Timeouts {
+                        wait: Some(config.write_timeout),
+                        create: Some(config.write_timeout),
+                        recycle: Some(config.write_timeout),
+                    },
+                    ..Default::default()
+                });
+                let pool = pool_config.create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
+                Some(Redis { conn, pool })
+            }
+        };
+        Ok(PageCache(Arc::new(Inner {
+            prefix: config.prefix,
+            redis,
+            db,
+            index_ttl: config.index_ttl,
+            post_ttl: config.post_ttl,
+            read_timeout: config.read_timeout,
+            write_timeout: config.write_timeout,
+            usable: AtomicBool::new(false),
+            failures: AtomicU64::new(0),
+            local: RwLock::new(HashMap::new()),
+            local_bytes: AtomicUsize::new(0),
+            flights: Mutex::new(HashMap::new()),
+            unsent: Mutex::new(HashMap::new()),
+            renders: AtomicU64::new(0),
+        })))
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.0.redis.is_some()
+    }
+
+    /// Whether lookups currently go to Redis.
+    pub fn usable(&self) -> bool {
+        self.0.usable.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn redis(&self) -> Option<&Redis> {
+        self.0.redis.as_ref()
+    }
+
+    pub(crate) fn read_timeout(&self) -> Duration {
+        self.0.read_timeout
+    }
+
+    /// Renders this instance has made of cacheable pages (for tests of single-flight).
+    pub fn render_count(&self) -> u64 {
+        self.0.renders.load(Ordering::SeqCst)
+    }
+
+    fn ttl(&self, page: &Page) -> u64 {
+        match page.route() {
+            Route::Post => self.0.post_ttl,
+            Route::Index | Route::Feed => self.0.index_ttl,
+        }
+    }
+
+    pub(crate) fn gen_key(&self) -> String {
+        format!("{}gen", self.0.prefix)
+    }
+
+    pub(crate) fn stats_key(&self) -> String {
+        format!("{}stats", self.0.prefix)
+    }
+
+    pub(crate) fn minute_key(&self, minute: i64) -> String {
+        format!("{}stats:minute:{minute}", self.0.prefix)
+    }
+
+    fn current_minute_key(&self) -> String {
+        self.minute_key(chrono::Utc::now().timestamp() / 60)
+    }
+
+    /// Answers a request for a cacheable page: from the cache when it can, else
+    /// from `render`. Every answer, errors included, carries `X-Cache`.
+    pub async fn serve<F, Fut>(
+        &self,
+        req: &HttpRequest,
+        page: &Page,
+        admin: bool,
+        render: F,
+    ) -> HttpResponse
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Rendered, AppError>>,
+    {
+        let route = page.route().as_str();
+        let started = Instant::now();
+        let (status, result) = if admin {
+            self.count(CacheStatus::Bypass, route).await;
+            (CacheStatus::Bypass, self.render_now(render).await)
+        } else {
+            match self.lookup(page).await {
+                Lookup::Hit(entry) => (CacheStatus::Hit, Ok(entry)),
+                Lookup::Miss { generation } => (
+                    CacheStatus::Miss,
+                    self.render_once(page, generation, render).await,
+                ),
+                Lookup::Unavailable => {
+                    self.count(CacheStatus::Bypass, route).await;
+                    (CacheStatus::Bypass, self.render_now(render).await)
+                }
+            }
+        };
+        metrics::histogram!("folio_page_seconds", "route" => route, "cache" => status.as_str())
+            .record(started.elapsed().as_secs_f64());
+        let mut response = match result {
+            Ok(entry) => respond(req, status, &entry, admin),
+            Err(e) => actix_web::ResponseError::error_response(&e),
+        };
+        response.headers_mut().insert(
+            header::HeaderName::from_static(X_CACHE),
+            header::HeaderValue::from_static(status.as_str()),
+        );
+        response
+    }
+
+    async fn render_now<F, Fut>(&self, render: F) -> Result<Arc<Entry>, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Rendered, AppError>>,
+    {
+        self.0.renders.fetch_add(1, Ordering::Relaxed);
+        Ok(Arc::new(Entry::new(render().await?)))
+    }
+
+    /// Renders a missed page once per instance and generation: concurrent
+    /// misses wait for the same render. Joining is keyed by the generation the
+    /// miss saw, so a request that starts after a write never receives a
+    /// render that began before it.
+    async fn render_once<F, Fut>(
+        &self,
+        page: &Page,
+        generation: String,
+        render: F,
+    ) -> Result<Arc<Entry>, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Rendered, AppError>>,
+    {
+        let key = page.key(&self.0.prefix);
+        let flight_key = (key, generation.clone());
+        let cell = {
+            let mut flights = self.0.flights.lock().unwrap_or_else(|p| p.into_inner());
+            flights.entry(flight_key.clone()).or_default().clone()
+        };
+        let outcome = cell
+            .get_or_init(|| async {
+                match self.render_now(render).await {
+                    Ok(entry) => {
+                        self.fill(page, &generation, &entry).await;
+                        Flight::Page(entry)
+                    }
+                    Err(AppError::NotFound) => Flight::NotFound,
+                    Err(e) => {
+                        let database_gone = matches!(e, AppError::DatabaseUnavailable(_));
+                        tracing::error!(error = ?e, "render failed");
+                        Flight::Failed { database_gone }
+                    }
+                }
+            })
+            .await
+            .clone();
+        {
+            let mut flights = self.0.flights.lock().unwrap_or_else(|p| p.into_inner());
+            if flights
+                .get(&flight_key)
+                .is_some_and(|c| Arc::ptr_eq(c, &cell))
+            {
+                flights.remove(&flight_key);
+            }
+        }
+        match outcome {
+            Flight::Page(entry) => Ok(entry),
+            Flight::NotFound => Err(AppError::NotFound),
+            Flight::Failed {
+                database_gone: true,
+            } => Err(AppError::DatabaseUnavailable(sqlx::Error::PoolTimedOut)),
+            Flight::Failed {
+                database_gone: false,
+            } => Err(anyhow::anyhow!("render failed").into()),
+        }
+    }
+
+    /// One round trip: the lookup script compares the header of the local
+    /// copy when there is one (so an unchanged page crosses the wire as a few
+    /// bytes), returns the page on a hit, and counts the outcome.
+    async fn lookup(&self, page: &Page) -> Lookup {
+        let Some(redis) = &self.0.redis else {
+            return Lookup::Unavailable;
+        };
+        if !self.usable() {
+            return Lookup::Unavailable;
+        }
+        let key = page.key(&self.0.prefix);
+        let local = self.local_get(&key);
+        let mut conn = redis.conn.clone();
+        let mut invocation = scripts::LOOKUP.prepare_invoke();
+        invocation
+            .key(&key)
+            .key(self.stats_key())
+            .key(self.current_minute_key())
+            .key(self.gen_key())
+            .arg(local.as_ref().map_or("", |e| e.header.as_str()))
+            .arg(page.route().as_str())
+            .arg(HEADER_LEN)
+            .arg(MINUTE_TTL_SECS)
+            .arg(new_generation());
+        let started = Instant::now();
+        let reply = tokio::time::timeout(
+            self.0.read_timeout,
+            invocation.invoke_async::<redis::Value>(&mut conn),
+        )
+        .await;
+        metrics::histogram!("folio_redis_seconds", "op" => "lookup")
+            .record(started.elapsed().as_secs_f64());
+        let items = match reply {
+            Ok(Ok(redis::Value::Array(items))) => items,
+            Ok(Ok(other)) => {
+                self.fail(&format!("unexpected lookup reply {other:?}"));
+                return Lookup::Unavailable;
+            }
+            Ok(Err(e)) => {
+                self.fail(&format!("lookup failed: {e}"));
+                return Lookup::Unavailable;
+            }
+            Err(_) => {
+                self.fail("lookup timed out");
+                return Lookup::Unavailable;
+            }
+        };
+        let mut items = items.into_iter();
+        match (items.next(), items.next()) {
+            (Some(redis::Value::Int(1)), _) => match local {
+                Some(entry) => Lookup::Hit(entry),
+                None => Lookup::Unavailable,
+            },
+            (Some(redis::Value::Int(2)), Some(redis::Value::BulkString(value))) => {
+                match Entry::parse(value) {
+                    Some(entry) => {
+                        let entry = Arc::new(entry);
+                        self.local_put(key, entry.clone());
+                        Lookup::Hit(entry)
+                    }
+                    None => {
+                        // Not ours (or an older format): treat it as absent.
+                        self.local_remove(&key);
+                        Lookup::Unavailable
+                    }
+                }
+            }
+            (Some(redis::Value::Int(0)), Some(generation)) => {
+                self.local_remove(&key);
+                match redis::from_redis_value::<String>(generation) {
+                    Ok(generation) => Lookup::Miss { generation },
+                    Err(_) => Lookup::Unavailable,
+                }
+            }
+            _ => {
+                self.fail("malformed lookup reply");
+                Lookup::Unavailable
+            }
+        }
+    }
+
+    async fn fill(&self, page: &Page, generation: &str, entry: &Entry) {
+        let Some(redis) = &self.0.redis else { return };
+        let mut conn = redis.conn.clone();
+        let mut invocation = scripts::FILL.prepare_invoke();
+        invocation
+            .key(page.key(&self.0.prefix))
+            .key(self.gen_key())
+            .arg(generation)
+            .arg(entry.encode())
+            .arg(self.ttl(page));
+        let reply = tokio::time::timeout(
+            self.0.write_timeout,
+            invocation.invoke_async::<i64>(&mut conn),
+        )
+        .await;
+        match reply {
+            Ok(Ok(1)) => {}
+            Ok(Ok(_)) => {
+                tracing::debug!(page = %page.path(), "fill skipped: a write happened during the render")
+            }
+            Ok(Err(e)) => self.fail(&format!("fill failed: {e}")),
+            Err(_) => self.fail("fill timed out"),
+        }
+    }
+
+    /// Removes the pages a committed write made stale and confirms its outbox
+    /// row. When Redis cannot confirm in time, this instance stops using the
+    /// cache at once and the reconciler finishes the job; the row keeps every
+    /// other instance off the cache until then.
+    pub async fn invalidate(&self, outbox_id: i64, pages: &[Page]) -> bool {
+        for page in pages {
+            self.local_remove(&page.key(&self.0.prefix));
+        }
+        if self.0.redis.is_none() {
+            return self.confirm(outbox_id).await;
+        }
+        let paths: Vec<String> = pages.iter().map(Page::path).collect();
+        if self
+            .apply(&paths.iter().map(String::as_str).collect::<Vec<_>>())
+            .await
+        {
+            self.confirm(outbox_id).await
+        } else {
+            false
+        }
+    }
+
+    async fn confirm(&self, outbox_id: i64) -> bool {
+        match outbox::confirm(&self.0.db, outbox_id).await {
+            Ok(()) => true,
+            Err(e) => {
+                // Harmless: the row is applied again later, which is idempotent.
+                tracing::warn!(error = %e, "could not delete a confirmed invalidation");
+                false
+            }
+        }
+    }
+
+    /// Runs the invalidation script for `paths`; true once Redis confirmed it.
+    async fn apply(&self, paths: &[&str]) -> bool {
+        let Some(redis) = &self.0.redis else {
+            return false;
+        };
+        let mut conn = redis.conn.clone();
+        let mut invocation = scripts::INVALIDATE.prepare_invoke();
+        invocation.key(self.gen_key()).arg(new_generation());
+        for path in paths {
+            invocation.key(format!("{}view/{path}", self.0.prefix));
+        }
+        let started = Instant::now();
+        let reply = tokio::time::timeout(
+            self.0.write_timeout,
+            invocation.invoke_async::<i64>(&mut conn),
+        )
+        .await;
+        metrics::histogram!("folio_redis_seconds", "op" => "invalidate")
+            .record(started.elapsed().as_secs_f64());
+        match reply {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => {
+                self.fail(&format!("invalidation failed: {e}"));
+                false
+            }
+            Err(_) => {
+                self.fail("invalidation timed out");
+                false
+            }
+        }
+    }
+
+    /// Records a Redis failure: stop using the cache until the reconciler has
+    /// seen Redis accept writes again and every pending invalidation applied.
+    fn fail(&self, what: &str) {
+        let was_usable = self.0.usable.swap(false, Ordering::SeqCst);
+        self.0.failures.fetch_add(1, Ordering::SeqCst);
+        self.add_unsent("errors", "redis", 1);
+        metrics::counter!("folio_redis_errors_total").increment(1);
+        if was_usable {
+            tracing::warn!(%what, "redis failed; serving from the database until it recovers");
+        } else {
+            tracing::debug!(%what, "redis failed again");
+        }
+    }
+
+    /// One pass of the reconciler: apply pending invalidations, send counts
+    /// made without Redis, and turn the cache back on when all is confirmed.
+    pub async fn reconcile(&self) {
+        if self.0.redis.is_none() {
+            return;
+        }
+        let seen = self.0.failures.load(Ordering::SeqCst);
+        let pending = match outbox::pending(&self.0.db, 100).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                // Without the outbox nothing can be trusted.
+                self.0.usable.store(false, Ordering::SeqCst);
+                tracing::warn!(error = %e, "cannot read pending invalidations");
+                return;
+            }
+        };
+        if !pending.is_empty() {
+            self.0.usable.store(false, Ordering::SeqCst);
+        }
+        if !self.send_unsent().await {
+            return;
+        }
+        for row in &pending {
+            if !self.apply(&row.paths().collect::<Vec<_>>()).await {
+                return;
+            }
+            self.confirm(row.id).await;
+        }
+        if pending.len() < 100 && self.0.failures.load(Ordering::SeqCst) == seen {
+            let was = self.0.usable.swap(true, Ordering::SeqCst);
+            if !was {
+                tracing::info!("redis cache in use");
+            }
+        }
+    }
+
+    /// Runs `reconcile` forever in the background.
+    pub fn spawn_reconciler(&self) -> tokio::task::JoinHandle<()> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RECONCILE_EVERY).await;
+                cache.reconcile().await;
+            }
+        })
+    }
+
+    /// Counts an outcome that the lookup script did not count itself.
+    async fn count(&self, status: CacheStatus, route: &'static str) {
+        let outcome = match status {
+            CacheStatus::Hit => "hits",
+            CacheStatus::Miss => "misses",
+            CacheStatus::Bypass => "bypasses",
+        };
+        if self.usable() && self.send_count(outcome, route, 1).await {
+            return;
+        }
+        self.add_unsent(outcome, route, 1);
+    }
+
+    fn add_unsent(&self, outcome: &'static str, route: &'static str, n: u64) {
+        let mut unsent = self.0.unsent.lock().unwrap_or_else(|p| p.into_inner());
+        *unsent.entry((outcome, route)).or_default() += n;
+    }
+
+    async fn send_count(&self, outcome: &str, route: &str, n: u64) -> bool {
+        let Some(redis) = &self.0.redis else {
+            return false;
+        };
+        let mut conn = redis.conn.clone();
+        let mut invocation = scripts::ADD.prepare_invoke();
+        invocation
+            .key(self.stats_key())
+            .key(self.current_minute_key())
+            .arg(outcome)
+            .arg(route)
+            .arg(n)
+            .arg(MINUTE_TTL_SECS);
+        matches!(
+            tokio::time::timeout(
+                self.0.write_timeout,
+                invocation.invoke_async::<i64>(&mut conn)
+            )
+            .await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Sends counts kept locally; also the reconciler's write probe: a Redis
+    /// that is down or paused for writes fails it. True when all were sent.
+    pub(crate) async fn send_unsent(&self) -> bool {
+        let batch: Vec<((&'static str, &'static str), u64)> = {
+            let mut unsent = self.0.unsent.lock().unwrap_or_else(|p| p.into_inner());
+            unsent.drain().collect()
+        };
+        let mut ok = true;
+        if batch.is_empty() {
+            ok = self.send_count("errors", "redis", 0).await;
+        }
+        for ((outcome, route), n) in batch {
+            if !ok || !self.send_count(outcome, route, n).await {
+                ok = false;
+                self.add_unsent(outcome, route, n);
+            }
+        }
+        if !ok {
+            self.0.failures.fetch_add(1, Ordering::SeqCst);
+            self.0.usable.store(false, Ordering::SeqCst);
+        }
+        ok
+    }
+
+    fn local_get(&self, key: &str) -> Option<Arc<Entry>> {
+        self.0
+            .local
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn local_put(&self, key: String, entry: Arc<Entry>) {
+        let size = entry.body.len() + key.len();
+        let mut local = self.0.local.write().unwrap_or_else(|p| p.into_inner());
+        if self.0.local_bytes.load(Ordering::Relaxed) + size > LOCAL_COPY_BUDGET {
+            // Copies are only an optimisation: dropping them all is always safe.
+            local.clear();
+            self.0.local_bytes.store(0, Ordering::Relaxed);
+        }
+        let old_size = local
+            .insert(key.clone(), entry)
+            .map_or(0, |old| old.body.len() + key.len());
+        self.0.local_bytes.fetch_add(size, Ordering::Relaxed);
+        self.0.local_bytes.fetch_sub(old_size, Ordering::Relaxed);
+    }
+
+    fn local_remove(&self, key: &str) {
+        let mut local = self.0.local.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = local.remove(key) {
+            self.0
+                .local_bytes
+                .fetch_sub(old.body.len() + key.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+pub(crate) fn new_generation() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// The response for a page: `304` when the client holds these exact bytes.
+fn respond(req: &HttpRequest, status: CacheStatus, entry: &Entry, admin: bool) -> HttpResponse {
+    let etag = format!("\"{}\"", entry.etag());
+    let not_modified = !admin && if_none_match(req, &etag);
+    let mut builder = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::build(StatusCode::OK)
+    };
+    // Visitors revalidate every time (cheap with the ETag); an admin's pages
+    // hold a CSRF token and are never stored by a browser or proxy.
+    let cache_control = if admin {
+        "private, no-store"
+    } else {
+        "no-cache"
+    };
+    builder
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::VARY, "Cookie"))
+        .insert_header((header::HeaderName::from_static(X_CACHE), status.as_str()));
+    if not_modified {
+        return builder.finish();
+    }
+    builder
+        .insert_header((header::CONTENT_TYPE, entry.kind.content_type()))
+        .body(entry.body.clone())
+}
+
+fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag))
+}

@@ -1,0 +1,107 @@
+//! The database: one binary, SQLite or PostgreSQL chosen at run time from
+//! `DATABASE_URL`. Queries use sqlx's `Any` driver with portable SQL (`$n`
+//! placeholders, integer timestamps and flags), so one set runs on both.
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+pub type Db = AnyPool;
+
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn of(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Dialect::Postgres)
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://")
+        }
+    }
+}
+
+/// Connects and applies pending migrations.
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    install_default_drivers();
+    let dialect = Dialect::of(url)?;
+    let mut options = AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(match dialect {
+            Dialect::Sqlite => 8,
+            Dialect::Postgres => 10,
+        });
+    if dialect == Dialect::Sqlite {
+        // WAL lets readers run beside the writer and two processes share the file.
+        options = options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        });
+    }
+    let pool = options
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(url)))?;
+    let migrator = match dialect {
+        Dialect::Sqlite => &SQLITE_MIGRATOR,
+        Dialect::Postgres => &POSTGRES_MIGRATOR,
+    };
+    migrator
+        .run(&pool)
+        .await
+        .context("cannot apply database migrations")?;
+    Ok(pool)
+}
+
+/// Seconds since the epoch: the unit of every timestamp column.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Reads a value from the settings table, inserting `make()` first if absent.
+/// Safe when two instances start at once: the first insert wins for both.
+pub async fn setting_or_insert(
+    db: &Db,
+    name: &str,
+    make: impl FnOnce() -> String,
+) -> anyhow::Result<String> {
+    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(make())
+        .execute(db)
+        .await
+        .context("cannot write settings")?;
+    let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+        .bind(name)
+        .fetch_one(db)
+        .await
+        .context("cannot read settings")?;
+    Ok(value)
+}

@@ -1,0 +1,50 @@
+//! `/static/…`: the stylesheet and images, compiled into the binary so folio
+//! runs from any directory, served with long-lived cache headers.
+
+use crate::http::get_or_head;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "css/site.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/css/site.css"),
+    ),
+    (
+        "img/favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/img/favicon.svg"),
+    ),
+];
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/static/{path:.*}").route(get_or_head().to(asset)));
+}
+
+async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let Some((_, content_type, bytes)) = ASSETS.iter().find(|(name, _, _)| *name == path.as_str())
+    else {
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("not found");
+    };
+    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(bytes));
+    let cached = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut response = if cached {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((header::ETAG, etag));
+    if cached {
+        return response.finish();
+    }
+    response.content_type(*content_type).body(*bytes)
+}

@@ -1,0 +1,94 @@
+//! Error pages: any error answer that is not already HTML (from `AppError`,
+//! extractors or unknown routes) is rendered with `errors/error.html`.
+
+use crate::render::base_context;
+use crate::state::AppState;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::web;
+
+pub fn render<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    // Redirects (303 to login) and HTML answers (forms with 401/422) stay as they are.
+    if is_html || !(status.is_client_error() || status.is_server_error()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let (req, response) = res.into_parts();
+    let (mut head, body) = response.into_parts();
+    let detail = BoxBody::new(body)
+        .try_into_bytes()
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .filter(|s| !s.is_empty() && s.len() < 500);
+    let (heading, message) = describe(status, detail);
+    let page = req.app_data::<web::Data<AppState>>().and_then(|state| {
+        let mut context = base_context(None);
+        context.insert("status", &status.as_u16());
+        context.insert("heading", &heading);
+        context.insert("message", &message);
+        state.templates.render("errors/error.html", &context).ok()
+    });
+    let (content_type, body) = match page {
+        Some(html) => ("text/html; charset=utf-8", html),
+        None => (
+            "text/plain; charset=utf-8",
+            format!("{heading}: {message}\n"),
+        ),
+    };
+    head.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    head.headers_mut().remove(header::CONTENT_LENGTH);
+    let response = head
+        .set_body(body)
+        .map_into_boxed_body()
+        .map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
+        req, response,
+    )))
+}
+
+fn describe(status: StatusCode, detail: Option<String>) -> (String, String) {
+    let (heading, fallback) = match status {
+        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address."),
+        StatusCode::FORBIDDEN => (
+            "Forbidden",
+            "The form has expired or did not come from this site; reload the page and try again.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("Too large", "The request body is too large."),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Too many attempts",
+            "Too many failed attempts; wait a few minutes and try again.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "Method not allowed",
+            "This address does not accept that kind of request.",
+        ),
+        StatusCode::BAD_REQUEST => ("Bad request", "The request could not be understood."),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "Unavailable",
+            "The blog cannot reach its database right now. Try again shortly.",
+        ),
+        s if s.is_server_error() => (
+            "Something went wrong",
+            "The error has been logged. Try again shortly.",
+        ),
+        _ => ("Error", "The request could not be completed."),
+    };
+    // Server errors never show their cause; client errors explain themselves.
+    let message = match detail {
+        Some(d) if status.is_client_error() && status != StatusCode::NOT_FOUND => d,
+        _ => fallback.to_string(),
+    };
+    (heading.to_string(), message)
+}

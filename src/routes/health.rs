@@ -1,0 +1,60 @@
+//! `/healthz` and `/metrics`.
+
+use crate::http::get_or_head;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").route(get_or_head().to(healthz)))
+        .service(web::resource("/metrics").route(get_or_head().to(metrics)));
+}
+
+/// `200` while the blog can serve pages, which needs the database; Redis
+/// being away only slows it down.
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let database_up = tokio::time::timeout(
+        Duration::from_secs(2),
+        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    let database_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let redis = if state.cache.enabled() {
+        if state.cache.usable() { "up" } else { "down" }
+    } else {
+        "off"
+    };
+    let body = json!({
+        "status": if database_up { "ok" } else { "unavailable" },
+        "database": { "up": database_up, "latency_ms": database_ms },
+        "redis": { "state": redis, "up": redis == "up", "cache_in_use": state.cache.usable() },
+    });
+    let mut response = if database_up {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let size = state.db.size();
+    let idle = state.db.num_idle() as u32;
+    metrics::gauge!("folio_db_pool_connections").set(f64::from(size));
+    metrics::gauge!("folio_db_pool_in_use").set(f64::from(size.saturating_sub(idle)));
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}

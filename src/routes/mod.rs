@@ -1,0 +1,20 @@
+//! HTTP routes; each module owns its `config`.
+
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod blog;
+pub mod debug;
+pub mod errors;
+pub mod health;
+
+use actix_web::web;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.configure(blog::config)
+        .configure(auth::config)
+        .configure(admin::config)
+        .configure(debug::config)
+        .configure(health::config)
+        .configure(assets::config);
+}

@@ -1,0 +1,178 @@
+//! Builds the application from settings and runs it.
+
+use crate::auth::session::{DbSessionStore, purge_expired};
+use crate::cache::{CacheConfig, PageCache};
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::render::Templates;
+use crate::state::AppState;
+use crate::{auth, db, routes, telemetry};
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::error::UrlencodedError;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, ResponseError, web};
+use anyhow::Context;
+use rand::Rng;
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// Largest request body accepted: a 256 KiB post, URL-encoded, with room to spare.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+const SESSION_KEY_MIN: usize = 64;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    cache: PageCache,
+    db: db::Db,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings.database_url).await?;
+        auth::ensure_admin(
+            &db,
+            settings.admin_username.as_deref(),
+            settings.admin_password.as_ref(),
+        )
+        .await?;
+        let key = session_key(&settings, &db).await?;
+
+        let cache = PageCache::new(cache_config(&settings), db.clone())?;
+        // Decide once before serving whether the cache can be used, so the
+        // first requests do not bypass it needlessly.
+        cache.reconcile().await;
+        cache.spawn_reconciler();
+        spawn_session_cleanup(db.clone());
+
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            cache: cache.clone(),
+            templates: Templates::new()?,
+            base_url: settings.base_url(),
+            throttle: Default::default(),
+            metrics: telemetry::metrics_handle(),
+        });
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let secure = settings.secure_cookies();
+        let store = DbSessionStore::new(db.clone());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(form_config())
+                .wrap(ErrorHandlers::new().default_handler(routes::errors::render))
+                .wrap(
+                    SessionMiddleware::builder(store.clone(), key.clone())
+                        .cookie_name("folio_session".to_string())
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_secure(secure)
+                        .cookie_content_security(CookieContentSecurity::Private)
+                        .session_lifecycle(
+                            BrowserSession::default()
+                                .state_ttl(actix_web::cookie::time::Duration::hours(12)),
+                        )
+                        .build(),
+                )
+                .wrap(from_fn(telemetry::observe))
+                .configure(routes::config)
+                .default_service(web::to(|| async { AppError::NotFound.error_response() }))
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server.run();
+        Ok(Application {
+            port,
+            server,
+            cache,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn cache(&self) -> PageCache {
+        self.cache.clone()
+    }
+
+    pub fn db(&self) -> db::Db {
+        self.db.clone()
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+pub fn cache_config(settings: &Settings) -> CacheConfig {
+    CacheConfig {
+        prefix: settings.cache_prefix.clone(),
+        redis_url: settings.redis_enabled().then(|| settings.redis_url.clone()),
+        index_ttl: settings.index_ttl.max(1),
+        post_ttl: settings.post_ttl.max(1),
+        read_timeout: settings.redis_timeout(),
+        write_timeout: settings.invalidation_timeout(),
+    }
+}
+
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(BODY_LIMIT)
+        .error_handler(|err, _req| {
+            let error = match err {
+                UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge,
+                other => AppError::BadRequest(format!("The form could not be read: {other}.")),
+            };
+            error.into()
+        })
+}
+
+/// The cookie key: from config, else generated once and kept in the
+/// database so every instance and restart shares it.
+async fn session_key(settings: &Settings, db: &db::Db) -> anyhow::Result<Key> {
+    let secret = match &settings.session_key {
+        Some(secret) => secret.expose_secret().to_string(),
+        None => {
+            db::setting_or_insert(db, "session_key", || {
+                const ALPHABET: &[u8] =
+                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+                let mut rng = rand::rng();
+                (0..96)
+                    .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+                    .collect()
+            })
+            .await?
+        }
+    };
+    anyhow::ensure!(
+        secret.len() >= SESSION_KEY_MIN,
+        "FOLIO_SESSION_KEY must be at least {SESSION_KEY_MIN} characters"
+    );
+    Ok(Key::from(secret.as_bytes()))
+}
+
+fn spawn_session_cleanup(db: db::Db) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = purge_expired(&db).await {
+                tracing::warn!(error = %e, "cannot purge expired sessions");
+            }
+        }
+    });
+}
