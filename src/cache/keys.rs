@@ -124,7 +124,7 @@ mod tests {
             "page=1e3",
             "page=99999999999999999999",
             "page=",
-            "page=+2",
+            "page=%2B2",
         ] {
             assert_eq!(index_page(q), None, "{q}");
         }

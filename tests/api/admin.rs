@@ -1,0 +1,213 @@
+use crate::both_databases;
+use crate::helpers::{Backend, assert_redirect_to, spawn_app};
+
+async fn post_count(app: &crate::helpers::TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM posts")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn the_admin_creates_edits_and_deletes_a_post(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+
+    // Create: the slug comes from the title.
+    let r = admin
+        .post_form(
+            "/admin/posts",
+            &[
+                ("title", "Hello, World!"),
+                ("body", "First."),
+                ("published", "on"),
+            ],
+        )
+        .await;
+    assert_redirect_to(&r, "/posts/hello-world");
+    let list = admin.get("/admin").await.text().await.unwrap();
+    assert!(list.contains("Hello, World!"));
+
+    // A second post with the same title gets a free slug.
+    let r = admin
+        .post_form(
+            "/admin/posts",
+            &[
+                ("title", "Hello, World!"),
+                ("body", "Again."),
+                ("published", "on"),
+            ],
+        )
+        .await;
+    assert_redirect_to(&r, "/posts/hello-world-2");
+
+    // Edit: new title and slug.
+    let id = app.post_id("hello-world").await;
+    let form = admin
+        .get(&format!("/admin/posts/{id}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("value=\"hello-world\""));
+    let r = admin
+        .edit(id, "Hello again", "hello-again", "Second.", true)
+        .await;
+    assert_redirect_to(&r, "/posts/hello-again");
+    let (status, _, html) = app.fetch("/posts/hello-again").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Hello again") && html.contains("Second."));
+    assert_eq!(app.get("/posts/hello-world").await.status().as_u16(), 404);
+
+    // Delete.
+    let r = admin.delete(id).await;
+    assert_redirect_to(&r, "/admin");
+    assert_eq!(app.get("/posts/hello-again").await.status().as_u16(), 404);
+    assert_eq!(post_count(&app).await, 1);
+}
+both_databases!(the_admin_creates_edits_and_deletes_a_post);
+
+async fn invalid_posts_re_render_the_form_with_422_and_keep_the_input(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    admin.create("Taken", "x").await;
+    let long_title = "t".repeat(201);
+    let big_body = "b".repeat(256 * 1024 + 1);
+    let long_slug = "a".repeat(101);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("title", ""), ("body", "kept body")],
+            "title is required",
+        ),
+        (
+            vec![("title", "   "), ("body", "kept body")],
+            "title is required",
+        ),
+        (
+            vec![("title", &long_title), ("body", "kept body")],
+            "the limit is 200",
+        ),
+        (
+            vec![
+                ("title", "Fine"),
+                ("slug", "Bad Slug!"),
+                ("body", "kept body"),
+            ],
+            "lowercase letters",
+        ),
+        (
+            vec![
+                ("title", "Fine"),
+                ("slug", &long_slug),
+                ("body", "kept body"),
+            ],
+            "lowercase letters",
+        ),
+        (
+            vec![("title", "Fine"), ("slug", "taken"), ("body", "kept body")],
+            "already used",
+        ),
+        (vec![("title", "Fine"), ("body", &big_body)], "256 KiB"),
+    ];
+    for (fields, message) in cases {
+        let r = admin.post_form("/admin/posts", &fields).await;
+        assert_eq!(r.status().as_u16(), 422, "{message}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(message),
+            "{message}: {}",
+            &html[..html.len().min(3000)]
+        );
+        if !message.contains("256") {
+            assert!(html.contains("kept body"), "the input is kept");
+        }
+    }
+    assert_eq!(post_count(&app).await, 1, "nothing was written");
+
+    // The same rules on edit.
+    let id = app.post_id("taken").await;
+    let r = admin.edit(id, "", "taken", "body", true).await;
+    assert_eq!(r.status().as_u16(), 422);
+}
+both_databases!(invalid_posts_re_render_the_form_with_422_and_keep_the_input);
+
+async fn oversized_bodies_answer_413_and_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let r = admin
+        .post_form("/admin/posts", &[("title", "Huge"), ("body", &huge)])
+        .await;
+    assert_eq!(r.status().as_u16(), 413);
+    assert_eq!(post_count(&app).await, 0);
+}
+both_databases!(oversized_bodies_answer_413_and_change_nothing);
+
+async fn writes_without_the_csrf_token_are_forbidden_and_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    let slug = admin.create("Keep me", "original").await;
+    let id = app.post_id(&slug).await;
+
+    let bad = |path: String, fields: Vec<(&'static str, &'static str)>| {
+        let client = admin.client.clone();
+        let url = admin.url(&path);
+        async move {
+            client
+                .post(url)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        bad("/admin/posts".into(), vec![("title", "New"), ("body", "x")]).await,
+        403
+    );
+    assert_eq!(
+        bad(
+            format!("/admin/posts/{id}"),
+            vec![("title", "Changed"), ("body", "x"), ("csrf_token", "nope")]
+        )
+        .await,
+        403
+    );
+    assert_eq!(bad(format!("/admin/posts/{id}/delete"), vec![]).await, 403);
+    assert_eq!(bad("/debug/cache/flush".into(), vec![]).await, 403);
+
+    assert_eq!(post_count(&app).await, 1);
+    let (_, _, html) = app.fetch(&format!("/posts/{slug}")).await;
+    assert!(html.contains("Keep me") && html.contains("original"));
+}
+both_databases!(writes_without_the_csrf_token_are_forbidden_and_change_nothing);
+
+async fn unknown_post_ids_answer_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    assert_eq!(
+        admin.get("/admin/posts/999/edit").await.status().as_u16(),
+        404
+    );
+    assert_eq!(
+        admin.get("/admin/posts/abc/edit").await.status().as_u16(),
+        404
+    );
+    assert_eq!(
+        admin.edit(999, "T", "", "b", true).await.status().as_u16(),
+        404
+    );
+    assert_eq!(admin.delete(999).await.status().as_u16(), 404);
+    let r = admin
+        .post_form("/admin/posts/99999999999999999999999/delete", &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+both_databases!(unknown_post_ids_answer_404);

@@ -1,0 +1,163 @@
+use crate::both_databases;
+use crate::helpers::{Backend, Options, spawn_app, spawn_with};
+
+async fn counts_are_exact_and_shared_by_two_instances(backend: Backend) {
+    let options = Options::new(backend).await;
+    let (database_url, prefix) = (options.database_url.clone(), options.prefix.clone());
+    let a = spawn_with(options).await;
+    let mut second = Options::new(backend).await;
+    second.database_url = database_url;
+    second.prefix = prefix;
+    let b = spawn_with(second).await;
+    let admin = a.login().await;
+    let slug = admin.create("Counted", "b").await;
+
+    // 1 miss + 4 hits of the post, 1 miss + 2 hits of the index, over both instances.
+    a.fetch(&format!("/posts/{slug}")).await;
+    for app in [&a, &b, &a, &b] {
+        assert_eq!(app.fetch(&format!("/posts/{slug}")).await.1, "HIT");
+    }
+    b.fetch("/").await;
+    a.fetch("/").await;
+    b.fetch("/").await;
+    // 3 admin bypasses.
+    for _ in 0..3 {
+        admin.get("/feed.xml").await;
+    }
+
+    let json: serde_json::Value = admin.get("/debug/cache.json").await.json().await.unwrap();
+    assert_eq!(json["hits"], 6);
+    assert_eq!(json["misses"], 2);
+    assert_eq!(json["bypasses"], 3);
+    assert_eq!(json["errors"], 0);
+    assert_eq!(json["redis_up"], true);
+    let keys: Vec<&str> = json["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&format!("{}view//posts/{slug}", a.prefix).as_str()));
+    assert!(keys.contains(&format!("{}view//", a.prefix).as_str()));
+    for k in json["keys"].as_array().unwrap() {
+        let ttl = k["ttl"].as_i64().unwrap();
+        assert!(ttl > 0 && ttl <= 1800);
+    }
+    let post_route = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["route"] == "post")
+        .unwrap();
+    assert_eq!(post_route["hits"], 4);
+    assert_eq!(post_route["misses"], 1);
+
+    // The panel shows the same figures.
+    let html = admin.get("/debug/cache").await.text().await.unwrap();
+    assert!(html.contains("<svg"));
+    assert!(html.contains(&format!("{}view//posts/{slug}", a.prefix)));
+}
+both_databases!(counts_are_exact_and_shared_by_two_instances);
+
+async fn the_panel_is_for_the_admin_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for path in ["/debug/cache", "/debug/cache.json"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status().as_u16(), 303, "{path}");
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next=")
+        );
+    }
+    let r = crate::helpers::browser()
+        .post(app.url("/debug/cache/flush"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+}
+both_databases!(the_panel_is_for_the_admin_only);
+
+async fn flush_removes_this_apps_view_keys_and_nothing_else(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    admin.create("Flush me", "b").await;
+    app.fetch("/").await;
+    app.fetch("/posts/flush-me").await;
+    let mut conn = app.redis().await;
+    let foreign = [
+        format!("other-{}view//", app.prefix),
+        format!("{}viewer", app.prefix),
+        format!("{}stats-like", app.prefix),
+        "view//".to_string(),
+    ];
+    for key in &foreign {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg("keep")
+            .arg("EX")
+            .arg(60)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    let r = admin.post_form("/debug/cache/flush", &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    assert!(!app.cached("/").await && !app.cached("/posts/flush-me").await);
+    for key in &foreign {
+        let exists: i64 = redis::cmd("EXISTS")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(exists, 1, "{key} survives");
+        let _: () = redis::cmd("DEL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.fetch("/").await.1, "MISS");
+}
+both_databases!(flush_removes_this_apps_view_keys_and_nothing_else);
+
+async fn metrics_are_prometheus_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.fetch("/").await;
+    app.fetch("/").await;
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = r.text().await.unwrap();
+    let mut samples = 0;
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if line.starts_with('#') {
+            assert!(
+                line.starts_with("# HELP") || line.starts_with("# TYPE"),
+                "{line}"
+            );
+            continue;
+        }
+        let (name, value) = line.rsplit_once(' ').expect("sample has a value");
+        assert!(
+            value.parse::<f64>().is_ok() || value == "+Inf" || value == "NaN",
+            "{line}"
+        );
+        assert!(name.chars().next().unwrap().is_ascii_alphabetic(), "{line}");
+        samples += 1;
+    }
+    assert!(samples > 0);
+    assert!(text.contains("folio_http_requests_total"));
+    assert!(text.contains("folio_http_request_duration_seconds_bucket"));
+    assert!(text.contains("cache=\"HIT\""));
+}
+both_databases!(metrics_are_prometheus_text);

@@ -1,0 +1,406 @@
+//! Starts folio on a random port with its own database and Redis key prefix,
+//! and drives it over HTTP as a browser would.
+
+use folio::config::Settings;
+use folio::startup::Application;
+use reqwest::{Client, Response, redirect::Policy};
+use secrecy::SecretString;
+use sqlx::{AnyConnection, Connection, Executor};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const ADMIN_USER: &str = "editor";
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per database.
+#[macro_export]
+macro_rules! both_databases {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub fn shared_redis_url() -> String {
+    std::env::var("FOLIO_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
+}
+
+fn postgres_base() -> String {
+    std::env::var("FOLIO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A fresh, empty database of the given kind.
+pub async fn fresh_database(backend: Backend) -> String {
+    sqlx::any::install_default_drivers();
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("folio-test-{}.db", unique()));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres => {
+            let name = format!("folio_test_{}", unique());
+            let mut conn = AnyConnection::connect(&format!("{}/test", postgres_base()))
+                .await
+                .expect("PostgreSQL is reachable");
+            conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .await
+                .expect("can create a database");
+            format!("{}/{name}", postgres_base())
+        }
+    }
+}
+
+pub struct Options {
+    pub database_url: String,
+    pub redis_url: String,
+    pub prefix: String,
+    pub redis_timeout_ms: u64,
+    pub invalidation_timeout_ms: u64,
+}
+
+impl Options {
+    pub async fn new(backend: Backend) -> Self {
+        Options {
+            database_url: fresh_database(backend).await,
+            redis_url: shared_redis_url(),
+            prefix: format!("test-{}:", unique()),
+            redis_timeout_ms: 250,
+            invalidation_timeout_ms: 1000,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub prefix: String,
+    pub redis_url: String,
+    pub app_cache: folio::cache::PageCache,
+    pub db: folio::db::Db,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_with(Options::new(backend).await).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    let mut settings = Settings::from_env_and_defaults();
+    settings.bind = "127.0.0.1:0".to_string();
+    settings.database_url = options.database_url.clone();
+    settings.redis_url = options.redis_url.clone();
+    settings.cache_prefix = options.prefix.clone();
+    settings.base_url = Some("https://blog.example.com".to_string());
+    settings.session_key = Some(SecretString::from("k".repeat(64)));
+    settings.admin_username = Some(ADMIN_USER.to_string());
+    settings.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
+    settings.redis_timeout_ms = options.redis_timeout_ms;
+    settings.invalidation_timeout_ms = options.invalidation_timeout_ms;
+    settings.workers = Some(2);
+    let app = Application::build(settings).await.expect("folio starts");
+    let port = app.port();
+    let app_cache = app.cache();
+    let db = app.db();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://localhost:{port}"),
+        prefix: options.prefix,
+        redis_url: options.redis_url,
+        app_cache,
+        db,
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("page has a csrf token") + marker.len();
+    html[start..start + 64].to_string()
+}
+
+pub fn assert_redirect_to(response: &Response, location: &str) {
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "expected a 303 to {location}"
+    );
+    assert_eq!(response.headers()["location"], location);
+}
+
+pub fn x_cache(response: &Response) -> String {
+    response
+        .headers()
+        .get("x-cache")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// GET as a new anonymous visitor.
+    pub async fn get(&self, path: &str) -> Response {
+        browser()
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request succeeds")
+    }
+
+    /// GET as a new anonymous visitor; returns (status, x-cache, body).
+    pub async fn fetch(&self, path: &str) -> (u16, String, String) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        let cache = x_cache(&r);
+        (status, cache, r.text().await.unwrap())
+    }
+
+    pub async fn login(&self) -> Admin {
+        self.login_as(ADMIN_USER, ADMIN_PASSWORD)
+            .await
+            .expect("admin logs in")
+    }
+
+    pub async fn login_as(&self, username: &str, password: &str) -> Result<Admin, Response> {
+        let client = browser();
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_in(&page);
+        let r = client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() != 303 {
+            return Err(r);
+        }
+        let admin_page = client
+            .get(self.url("/admin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_in(&admin_page);
+        Ok(Admin {
+            client,
+            csrf,
+            base: self.address.clone(),
+        })
+    }
+
+    pub async fn post_id(&self, slug: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM posts WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&self.db)
+            .await
+            .expect("post exists")
+    }
+
+    /// Does the page's key exist in Redis?
+    pub async fn cached(&self, path: &str) -> bool {
+        let mut conn = self.redis().await;
+        redis::cmd("EXISTS")
+            .arg(format!("{}view/{path}", self.prefix))
+            .query_async::<i64>(&mut conn)
+            .await
+            .unwrap()
+            == 1
+    }
+
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.redis_url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until this instance uses the cache again (after a fault).
+    pub async fn wait_until_cache_in_use(&self) {
+        for _ in 0..100 {
+            if self.app_cache.usable() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the cache did not come back");
+    }
+}
+
+pub struct Admin {
+    pub client: Client,
+    pub csrf: String,
+    base: String,
+}
+
+impl Admin {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &self.csrf));
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a published post; returns its slug.
+    pub async fn create(&self, title: &str, body: &str) -> String {
+        let r = self
+            .post_form(
+                "/admin/posts",
+                &[("title", title), ("body", body), ("published", "on")],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303, "create answers 303");
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/posts/")
+            .to_string()
+    }
+
+    pub async fn edit(
+        &self,
+        id: i64,
+        title: &str,
+        slug: &str,
+        body: &str,
+        published: bool,
+    ) -> Response {
+        let mut fields = vec![("title", title), ("slug", slug), ("body", body)];
+        if published {
+            fields.push(("published", "on"));
+        }
+        self.post_form(&format!("/admin/posts/{id}"), &fields).await
+    }
+
+    pub async fn delete(&self, id: i64) -> Response {
+        self.post_form(&format!("/admin/posts/{id}/delete"), &[])
+            .await
+    }
+}
+
+/// A private redis-server on a free port, for tests that stop, pause or
+/// restart Redis without disturbing the others.
+pub struct PrivateRedis {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = PrivateRedis { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start");
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Runs a command on it with redis-cli (works while it is paused).
+    pub fn cli(&self, args: &[&str]) {
+        let status = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("redis-cli is installed");
+        assert!(status.success());
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
