@@ -118,6 +118,15 @@ pub struct Settings {
         global = true
     )]
     pub invalidation_timeout_ms: u64,
+    /// Artificial pause between a cacheable page's database read and its
+    /// storing, in milliseconds: widens race windows for stress tests. Keep 0.
+    #[arg(
+        long,
+        env = "FOLIO_RENDER_DELAY_MS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub render_delay_ms: u64,
     /// Worker threads of the HTTP server [default: one per core].
     #[arg(long, env = "FOLIO_WORKERS", global = true)]
     pub workers: Option<usize>,

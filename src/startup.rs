@@ -126,6 +126,7 @@ pub fn cache_config(settings: &Settings) -> CacheConfig {
         post_ttl: settings.post_ttl.max(1),
         read_timeout: settings.redis_timeout(),
         write_timeout: settings.invalidation_timeout(),
+        render_delay: Duration::from_millis(settings.render_delay_ms),
     }
 }
 

@@ -167,6 +167,7 @@ pub struct CacheConfig {
     pub post_ttl: u64,
     pub read_timeout: Duration,
     pub write_timeout: Duration,
+    pub render_delay: Duration,
 }
 
 /// The page cache of one instance. Cheap to clone.
@@ -181,6 +182,7 @@ struct Inner {
     post_ttl: u64,
     read_timeout: Duration,
     write_timeout: Duration,
+    render_delay: Duration,
     /// Whether lookups may use Redis. Cleared by any Redis failure and by a
     /// pending invalidation; set only by the reconciler.
     usable: AtomicBool,
@@ -235,6 +237,7 @@ impl PageCache {
             post_ttl: config.post_ttl,
             read_timeout: config.read_timeout,
             write_timeout: config.write_timeout,
+            render_delay: config.render_delay,
             usable: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             local: RwLock::new(HashMap::new()),
@@ -344,7 +347,11 @@ impl PageCache {
         Fut: Future<Output = Result<Rendered, AppError>>,
     {
         self.0.renders.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(Entry::new(render().await?)))
+        let rendered = render().await?;
+        if !self.0.render_delay.is_zero() {
+            tokio::time::sleep(self.0.render_delay).await;
+        }
+        Ok(Arc::new(Entry::new(rendered)))
     }
 
     /// Renders a missed page once per instance and generation: concurrent

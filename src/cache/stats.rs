@@ -258,10 +258,11 @@ impl PageCache {
         let Some(redis) = self.redis() else {
             return Ok(0);
         };
-        let mut local = self.0.local.write().unwrap_or_else(|p| p.into_inner());
-        local.clear();
-        self.0.local_bytes.store(0, Ordering::Relaxed);
-        drop(local);
+        {
+            let mut local = self.0.local.write().unwrap_or_else(|p| p.into_inner());
+            local.clear();
+            self.0.local_bytes.store(0, Ordering::Relaxed);
+        }
         let mut conn = tokio::time::timeout(self.read_timeout() * 4, redis.pool.get()).await??;
         let keys = self.scan_view_keys(&mut conn).await?;
         let mut removed = 0;

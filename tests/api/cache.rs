@@ -221,13 +221,17 @@ both_databases!(concurrent_misses_render_once);
 /// Readers hammer the index and a post while a writer edits the post; every
 /// read that starts after an edit's response must show that edit or a later one.
 async fn stress(backend: Backend, two_instances: bool) {
-    let options = Options::new(backend).await;
+    // Renders pause between reading the database and storing, so readers
+    // overlap the writer's commit and invalidation on every edit.
+    let mut options = Options::new(backend).await;
+    options.render_delay_ms = 25;
     let (database_url, prefix) = (options.database_url.clone(), options.prefix.clone());
     let writer_app = Arc::new(spawn_with(options).await);
     let reader_app = if two_instances {
         let mut second = Options::new(backend).await;
         second.database_url = database_url;
         second.prefix = prefix;
+        second.render_delay_ms = 25;
         Arc::new(spawn_with(second).await)
     } else {
         writer_app.clone()
@@ -285,7 +289,7 @@ async fn stress(backend: Backend, two_instances: bool) {
     for reader in readers {
         total += reader.await.expect("reader saw no stale page");
     }
-    assert!(total > 100, "readers made {total} reads");
+    assert!(total > 30, "readers made {total} reads");
     let (_, _, last) = reader_app.fetch(&format!("/posts/{slug}")).await;
     assert_eq!(version_in(&last), Some(30));
 }

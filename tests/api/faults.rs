@@ -157,3 +157,38 @@ async fn an_edit_while_redis_is_paused_for_writes_never_lets_the_old_page_out(ba
     }
 }
 both_databases!(an_edit_while_redis_is_paused_for_writes_never_lets_the_old_page_out);
+
+/// A writer that died between its commit and its invalidation leaves the
+/// invalidation in the outbox; every other instance applies it.
+async fn an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others(backend: Backend) {
+    let app = crate::helpers::spawn_app(backend).await;
+    let admin = app.login().await;
+    let slug = admin.create("Before the crash", "b").await;
+    let path = format!("/posts/{slug}");
+    app.fetch(&path).await;
+    assert_eq!(app.fetch(&path).await.1, "HIT");
+
+    // What a write commits, without the Redis step that would have followed.
+    let mut tx = app.db.begin().await.unwrap();
+    sqlx::query("UPDATE posts SET title = 'After the crash' WHERE slug = $1")
+        .bind(&slug)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO cache_outbox (paths, created_at) VALUES ($1, 0)")
+        .bind(&path)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    tokio::time::sleep(folio::cache::RECONCILE_EVERY * 3).await;
+    let (_, _, body) = app.fetch(&path).await;
+    assert!(body.contains("After the crash"));
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cache_outbox")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "the outbox is drained");
+}
+both_databases!(an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others);

@@ -75,6 +75,7 @@ pub struct Options {
     pub prefix: String,
     pub redis_timeout_ms: u64,
     pub invalidation_timeout_ms: u64,
+    pub render_delay_ms: u64,
 }
 
 impl Options {
@@ -85,6 +86,7 @@ impl Options {
             prefix: format!("test-{}:", unique()),
             redis_timeout_ms: 250,
             invalidation_timeout_ms: 1000,
+            render_delay_ms: 0,
         }
     }
 }
@@ -113,6 +115,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
     settings.redis_timeout_ms = options.redis_timeout_ms;
     settings.invalidation_timeout_ms = options.invalidation_timeout_ms;
+    settings.render_delay_ms = options.render_delay_ms;
     settings.workers = Some(2);
     let app = Application::build(settings).await.expect("folio starts");
     let port = app.port();
