@@ -14,9 +14,16 @@
 //! (Redis down, slow, paused) or any is pending in the database, the cache is
 //! not used at all: pages render from the database with `X-Cache: BYPASS`,
 //! and the reconciler turns the cache back on once Redis has applied them.
+//!
+//! Fast: a hit is served from a copy in process while the instance holds a
+//! lease on the current generation (see `local`), with no Redis round trip;
+//! otherwise one round trip that sends the copy's header and gets back a few
+//! bytes when the page is unchanged.
 
+pub mod counts;
 pub mod deps;
 pub mod keys;
+pub mod local;
 pub mod outbox;
 pub mod scripts;
 pub mod stats;
@@ -26,19 +33,20 @@ use crate::error::AppError;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
+use counts::{Counts, Outcome};
 use keys::{Page, Route};
+use local::{LEASE, LocalCopies};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
-/// Bytes of rendered pages kept in process, beside Redis (see `lookup`).
-const LOCAL_COPY_BUDGET: usize = 16 * 1024 * 1024;
-/// How often each instance looks for pending invalidations.
-pub const RECONCILE_EVERY: Duration = Duration::from_millis(200);
+/// How often each instance looks for pending invalidations, sends its counts
+/// and renews its lease: several times per lease.
+pub const RECONCILE_EVERY: Duration = Duration::from_millis(30);
 /// How long per-minute counts are kept, for the hit-ratio chart.
 const MINUTE_TTL_SECS: u64 = 2 * 60 * 60;
 /// `F1 <16 hex digits of the body hash> <kind>\n`
@@ -150,6 +158,11 @@ enum Lookup {
     Unavailable,
 }
 
+/// Generations are 16 hex digits; in process they are compared as numbers.
+fn parse_generation(token: &str) -> Option<u64> {
+    u64::from_str_radix(token, 16).ok()
+}
+
 /// What waiters of one render share.
 #[derive(Clone)]
 enum Flight {
@@ -176,6 +189,7 @@ pub struct PageCache(Arc<Inner>);
 
 struct Inner {
     prefix: String,
+    instance: String,
     redis: Option<Redis>,
     db: Db,
     index_ttl: u64,
@@ -189,12 +203,10 @@ struct Inner {
     /// Bumped on every failure, so the reconciler never re-enables the cache
     /// over a failure that happened while it was checking.
     failures: AtomicU64,
-    local: RwLock<HashMap<String, Arc<Entry>>>,
-    local_bytes: AtomicUsize,
+    local: LocalCopies,
     flights: Mutex<HashMap<FlightKey, Arc<OnceCell<Flight>>>>,
-    /// Counts not yet in Redis (bypasses and errors made while it was away).
-    unsent: Mutex<HashMap<(&'static str, &'static str), u64>>,
-    pub(crate) renders: AtomicU64,
+    counts: Counts,
+    renders: AtomicU64,
 }
 
 pub(crate) struct Redis {
@@ -231,19 +243,20 @@ impl PageCache {
         };
         Ok(PageCache(Arc::new(Inner {
             prefix: config.prefix,
+            instance: format!("{:016x}", rand::random::<u64>()),
             redis,
             db,
             index_ttl: config.index_ttl,
             post_ttl: config.post_ttl,
             read_timeout: config.read_timeout,
-            write_timeout: config.write_timeout,
+            // A write waits at least a lease before answering (see `invalidate`).
+            write_timeout: config.write_timeout.max(LEASE),
             render_delay: config.render_delay,
             usable: AtomicBool::new(false),
             failures: AtomicU64::new(0),
-            local: RwLock::new(HashMap::new()),
-            local_bytes: AtomicUsize::new(0),
+            local: LocalCopies::default(),
             flights: Mutex::new(HashMap::new()),
-            unsent: Mutex::new(HashMap::new()),
+            counts: Counts::default(),
             renders: AtomicU64::new(0),
         })))
     }
@@ -289,6 +302,10 @@ impl PageCache {
         format!("{}stats", self.0.prefix)
     }
 
+    pub(crate) fn instances_key(&self) -> String {
+        format!("{}stats:instances", self.0.prefix)
+    }
+
     pub(crate) fn minute_key(&self, minute: i64) -> String {
         format!("{}stats:minute:{minute}", self.0.prefix)
     }
@@ -310,10 +327,10 @@ impl PageCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Rendered, AppError>>,
     {
-        let route = page.route().as_str();
+        let route = page.route();
         let started = Instant::now();
         let (status, result) = if admin {
-            self.count(CacheStatus::Bypass, route).await;
+            self.0.counts.add(Outcome::Bypasses, Some(route), 1);
             (CacheStatus::Bypass, self.render_now(render).await)
         } else {
             match self.lookup(page).await {
@@ -323,22 +340,24 @@ impl PageCache {
                     self.render_once(page, generation, render).await,
                 ),
                 Lookup::Unavailable => {
-                    self.count(CacheStatus::Bypass, route).await;
+                    self.0.counts.add(Outcome::Bypasses, Some(route), 1);
                     (CacheStatus::Bypass, self.render_now(render).await)
                 }
             }
         };
-        metrics::histogram!("folio_page_seconds", "route" => route, "cache" => status.as_str())
+        metrics::histogram!("folio_page_seconds", "route" => route.as_str(), "cache" => status.as_str())
             .record(started.elapsed().as_secs_f64());
-        let mut response = match result {
+        match result {
             Ok(entry) => respond(req, status, &entry, admin),
-            Err(e) => actix_web::ResponseError::error_response(&e),
-        };
-        response.headers_mut().insert(
-            header::HeaderName::from_static(X_CACHE),
-            header::HeaderValue::from_static(status.as_str()),
-        );
-        response
+            Err(e) => {
+                let mut response = actix_web::ResponseError::error_response(&e);
+                response.headers_mut().insert(
+                    header::HeaderName::from_static(X_CACHE),
+                    header::HeaderValue::from_static(status.as_str()),
+                );
+                response
+            }
+        }
     }
 
     async fn render_now<F, Fut>(&self, render: F) -> Result<Arc<Entry>, AppError>
@@ -412,9 +431,10 @@ impl PageCache {
         }
     }
 
-    /// One round trip: the lookup script compares the header of the local
-    /// copy when there is one (so an unchanged page crosses the wire as a few
-    /// bytes), returns the page on a hit, and counts the outcome.
+    /// A copy in process under a current lease costs nothing; otherwise one
+    /// round trip: the lookup script compares the header of the copy when
+    /// there is one (so an unchanged page crosses the wire as a few bytes),
+    /// returns the page on a hit, and counts the outcome.
     async fn lookup(&self, page: &Page) -> Lookup {
         let Some(redis) = &self.0.redis else {
             return Lookup::Unavailable;
@@ -423,7 +443,11 @@ impl PageCache {
             return Lookup::Unavailable;
         }
         let key = page.key(&self.0.prefix);
-        let local = self.local_get(&key);
+        if let Some(entry) = self.0.local.fresh(&key) {
+            self.0.counts.add(Outcome::Hits, Some(page.route()), 1);
+            return Lookup::Hit(entry);
+        }
+        let copy = self.0.local.any(&key);
         let mut conn = redis.conn.clone();
         let mut invocation = scripts::LOOKUP.prepare_invoke();
         invocation
@@ -431,7 +455,7 @@ impl PageCache {
             .key(self.stats_key())
             .key(self.current_minute_key())
             .key(self.gen_key())
-            .arg(local.as_ref().map_or("", |e| e.header.as_str()))
+            .arg(copy.as_ref().map_or("", |e| e.header.as_str()))
             .arg(page.route().as_str())
             .arg(HEADER_LEN)
             .arg(MINUTE_TTL_SECS)
@@ -460,31 +484,41 @@ impl PageCache {
             }
         };
         let mut items = items.into_iter();
-        match (items.next(), items.next()) {
-            (Some(redis::Value::Int(1)), _) => match local {
-                Some(entry) => Lookup::Hit(entry),
-                None => Lookup::Unavailable,
+        let (Some(redis::Value::Int(kind)), Some(generation)) = (items.next(), items.next()) else {
+            self.fail("malformed lookup reply");
+            return Lookup::Unavailable;
+        };
+        let Ok(generation) = redis::from_redis_value::<String>(generation) else {
+            self.fail("malformed generation");
+            return Lookup::Unavailable;
+        };
+        let tag = parse_generation(&generation);
+        match (kind, items.next()) {
+            (1, _) => match (copy, tag) {
+                (Some(entry), Some(tag)) => {
+                    self.0.local.put(&key, entry.clone(), tag);
+                    Lookup::Hit(entry)
+                }
+                (Some(entry), None) => Lookup::Hit(entry),
+                (None, _) => Lookup::Unavailable,
             },
-            (Some(redis::Value::Int(2)), Some(redis::Value::BulkString(value))) => {
-                match Entry::parse(value) {
-                    Some(entry) => {
-                        let entry = Arc::new(entry);
-                        self.local_put(key, entry.clone());
-                        Lookup::Hit(entry)
+            (2, Some(redis::Value::BulkString(value))) => match Entry::parse(value) {
+                Some(entry) => {
+                    let entry = Arc::new(entry);
+                    if let Some(tag) = tag {
+                        self.0.local.put(&key, entry.clone(), tag);
                     }
-                    None => {
-                        // Not ours (or an older format): treat it as absent.
-                        self.local_remove(&key);
-                        Lookup::Unavailable
-                    }
+                    Lookup::Hit(entry)
                 }
-            }
-            (Some(redis::Value::Int(0)), Some(generation)) => {
-                self.local_remove(&key);
-                match redis::from_redis_value::<String>(generation) {
-                    Ok(generation) => Lookup::Miss { generation },
-                    Err(_) => Lookup::Unavailable,
+                None => {
+                    // Not ours (or an older format): render instead.
+                    self.0.local.remove(&key);
+                    Lookup::Unavailable
                 }
+            },
+            (0, _) => {
+                self.0.local.remove(&key);
+                Lookup::Miss { generation }
             }
             _ => {
                 self.fail("malformed lookup reply");
@@ -493,12 +527,13 @@ impl PageCache {
         }
     }
 
-    async fn fill(&self, page: &Page, generation: &str, entry: &Entry) {
+    async fn fill(&self, page: &Page, generation: &str, entry: &Arc<Entry>) {
         let Some(redis) = &self.0.redis else { return };
+        let key = page.key(&self.0.prefix);
         let mut conn = redis.conn.clone();
         let mut invocation = scripts::FILL.prepare_invoke();
         invocation
-            .key(page.key(&self.0.prefix))
+            .key(&key)
             .key(self.gen_key())
             .arg(generation)
             .arg(entry.encode())
@@ -509,7 +544,11 @@ impl PageCache {
         )
         .await;
         match reply {
-            Ok(Ok(1)) => {}
+            Ok(Ok(1)) => {
+                if let Some(tag) = parse_generation(generation) {
+                    self.0.local.put(&key, entry.clone(), tag);
+                }
+            }
             Ok(Ok(_)) => {
                 tracing::debug!(page = %page.path(), "fill skipped: a write happened during the render")
             }
@@ -519,25 +558,28 @@ impl PageCache {
     }
 
     /// Removes the pages a committed write made stale and confirms its outbox
-    /// row. When Redis cannot confirm in time, this instance stops using the
-    /// cache at once and the reconciler finishes the job; the row keeps every
-    /// other instance off the cache until then.
+    /// row, then waits out the lease (see `local`) so that once the caller
+    /// answers, no instance serves an old copy. When Redis cannot confirm in
+    /// time, this instance stops using the cache at once and the reconciler
+    /// finishes the job; the row keeps every other instance off the cache
+    /// until then.
     pub async fn invalidate(&self, outbox_id: i64, pages: &[Page]) -> bool {
+        let committed = Instant::now();
         for page in pages {
-            self.local_remove(&page.key(&self.0.prefix));
+            self.0.local.remove(&page.key(&self.0.prefix));
         }
-        if self.0.redis.is_none() {
-            return self.confirm(outbox_id).await;
-        }
-        let paths: Vec<String> = pages.iter().map(Page::path).collect();
-        if self
-            .apply(&paths.iter().map(String::as_str).collect::<Vec<_>>())
-            .await
-        {
+        let confirmed = if self.0.redis.is_none() {
             self.confirm(outbox_id).await
         } else {
-            false
+            let paths: Vec<String> = pages.iter().map(Page::path).collect();
+            self.apply(&paths.iter().map(String::as_str).collect::<Vec<_>>())
+                .await
+                && self.confirm(outbox_id).await
+        };
+        if self.0.redis.is_some() {
+            tokio::time::sleep_until((committed + LEASE).into()).await;
         }
+        confirmed
     }
 
     async fn confirm(&self, outbox_id: i64) -> bool {
@@ -587,8 +629,9 @@ impl PageCache {
     /// seen Redis accept writes again and every pending invalidation applied.
     fn fail(&self, what: &str) {
         let was_usable = self.0.usable.swap(false, Ordering::SeqCst);
+        self.0.local.revoke();
         self.0.failures.fetch_add(1, Ordering::SeqCst);
-        self.add_unsent("errors", "redis", 1);
+        self.0.counts.add(Outcome::Errors, None, 1);
         metrics::counter!("folio_redis_errors_total").increment(1);
         if was_usable {
             tracing::warn!(%what, "redis failed; serving from the database until it recovers");
@@ -597,39 +640,48 @@ impl PageCache {
         }
     }
 
-    /// One pass of the reconciler: apply pending invalidations, send counts
-    /// made without Redis, and turn the cache back on when all is confirmed.
+    /// One pass of the reconciler: apply pending invalidations, send the
+    /// counts made in process, renew the lease, and turn the cache back on
+    /// when all is confirmed.
     pub async fn reconcile(&self) {
         if self.0.redis.is_none() {
             return;
         }
+        let sent_at = Instant::now();
         let seen = self.0.failures.load(Ordering::SeqCst);
         let pending = match outbox::pending(&self.0.db, 100).await {
             Ok(rows) => rows,
             Err(e) => {
                 // Without the outbox nothing can be trusted.
                 self.0.usable.store(false, Ordering::SeqCst);
+                self.0.local.revoke();
                 tracing::warn!(error = %e, "cannot read pending invalidations");
                 return;
             }
         };
         if !pending.is_empty() {
             self.0.usable.store(false, Ordering::SeqCst);
+            self.0.local.revoke();
         }
-        if !self.send_unsent().await {
+        let Some(generation) = self.flush_counts().await else {
             return;
-        }
+        };
         for row in &pending {
             if !self.apply(&row.paths().collect::<Vec<_>>()).await {
                 return;
             }
             self.confirm(row.id).await;
         }
-        if pending.len() < 100 && self.0.failures.load(Ordering::SeqCst) == seen {
-            let was = self.0.usable.swap(true, Ordering::SeqCst);
-            if !was {
-                tracing::info!("redis cache in use");
-            }
+        if !pending.is_empty() || self.0.failures.load(Ordering::SeqCst) != seen {
+            // Decide on the next pass, with a generation read after these.
+            return;
+        }
+        if !self.0.usable.swap(true, Ordering::SeqCst) {
+            tracing::info!("redis cache in use");
+        }
+        match generation.as_deref().and_then(parse_generation) {
+            Some(generation) => self.0.local.renew(generation, sent_at),
+            None => self.0.local.revoke(),
         }
     }
 
@@ -637,109 +689,61 @@ impl PageCache {
     pub fn spawn_reconciler(&self) -> tokio::task::JoinHandle<()> {
         let cache = self.clone();
         tokio::spawn(async move {
+            let mut every = tokio::time::interval(RECONCILE_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tokio::time::sleep(RECONCILE_EVERY).await;
+                every.tick().await;
                 cache.reconcile().await;
             }
         })
     }
 
-    /// Counts an outcome that the lookup script did not count itself.
-    async fn count(&self, status: CacheStatus, route: &'static str) {
-        let outcome = match status {
-            CacheStatus::Hit => "hits",
-            CacheStatus::Miss => "misses",
-            CacheStatus::Bypass => "bypasses",
-        };
-        if self.usable() && self.send_count(outcome, route, 1).await {
-            return;
-        }
-        self.add_unsent(outcome, route, 1);
-    }
-
-    fn add_unsent(&self, outcome: &'static str, route: &'static str, n: u64) {
-        let mut unsent = self.0.unsent.lock().unwrap_or_else(|p| p.into_inner());
-        *unsent.entry((outcome, route)).or_default() += n;
-    }
-
-    async fn send_count(&self, outcome: &str, route: &str, n: u64) -> bool {
-        let Some(redis) = &self.0.redis else {
-            return false;
-        };
-        let mut conn = redis.conn.clone();
-        let mut invocation = scripts::ADD.prepare_invoke();
+    /// Sends the counts made in process and stamps this instance's flush;
+    /// returns the current generation (`Some(None)` when there is none yet),
+    /// or `None` when Redis did not take the write.
+    pub(crate) async fn flush_counts(&self) -> Option<Option<String>> {
+        let redis = self.0.redis.as_ref()?;
+        let taken = self.0.counts.take();
+        let mut invocation = scripts::FLUSH.prepare_invoke();
         invocation
             .key(self.stats_key())
             .key(self.current_minute_key())
-            .arg(outcome)
-            .arg(route)
-            .arg(n)
+            .key(self.instances_key())
+            .key(self.gen_key())
+            .arg(&self.0.instance)
             .arg(MINUTE_TTL_SECS);
-        matches!(
-            tokio::time::timeout(
-                self.0.write_timeout,
-                invocation.invoke_async::<i64>(&mut conn)
-            )
-            .await,
-            Ok(Ok(_))
-        )
-    }
-
-    /// Sends counts kept locally; also the reconciler's write probe: a Redis
-    /// that is down or paused for writes fails it. True when all were sent.
-    pub(crate) async fn send_unsent(&self) -> bool {
-        let batch: Vec<((&'static str, &'static str), u64)> = {
-            let mut unsent = self.0.unsent.lock().unwrap_or_else(|p| p.into_inner());
-            unsent.drain().collect()
-        };
-        let mut ok = true;
-        if batch.is_empty() {
-            ok = self.send_count("errors", "redis", 0).await;
+        for (outcome, subject, n) in &taken {
+            if *subject != "redis" {
+                invocation
+                    .arg(format!("{}:{subject}", outcome.as_str()))
+                    .arg(*n);
+            }
+            invocation.arg(outcome.as_str()).arg(*n);
         }
-        for ((outcome, route), n) in batch {
-            if !ok || !self.send_count(outcome, route, n).await {
-                ok = false;
-                self.add_unsent(outcome, route, n);
+        let mut conn = redis.conn.clone();
+        match tokio::time::timeout(
+            self.0.write_timeout,
+            invocation.invoke_async::<String>(&mut conn),
+        )
+        .await
+        {
+            Ok(Ok(generation)) => Some((!generation.is_empty()).then_some(generation)),
+            _ => {
+                self.0.counts.restore(&taken);
+                self.0.failures.fetch_add(1, Ordering::SeqCst);
+                self.0.usable.store(false, Ordering::SeqCst);
+                self.0.local.revoke();
+                None
             }
         }
-        if !ok {
-            self.0.failures.fetch_add(1, Ordering::SeqCst);
-            self.0.usable.store(false, Ordering::SeqCst);
-        }
-        ok
     }
 
-    fn local_get(&self, key: &str) -> Option<Arc<Entry>> {
-        self.0
-            .local
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned()
+    pub(crate) fn unsent(&self, outcome: Outcome, subject: Option<&str>) -> u64 {
+        self.0.counts.peek(outcome, subject)
     }
 
-    fn local_put(&self, key: String, entry: Arc<Entry>) {
-        let size = entry.body.len() + key.len();
-        let mut local = self.0.local.write().unwrap_or_else(|p| p.into_inner());
-        if self.0.local_bytes.load(Ordering::Relaxed) + size > LOCAL_COPY_BUDGET {
-            // Copies are only an optimisation: dropping them all is always safe.
-            local.clear();
-            self.0.local_bytes.store(0, Ordering::Relaxed);
-        }
-        let old_size = local
-            .insert(key.clone(), entry)
-            .map_or(0, |old| old.body.len() + key.len());
-        self.0.local_bytes.fetch_add(size, Ordering::Relaxed);
-        self.0.local_bytes.fetch_sub(old_size, Ordering::Relaxed);
-    }
-
-    fn local_remove(&self, key: &str) {
-        let mut local = self.0.local.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(old) = local.remove(key) {
-            self.0
-                .local_bytes
-                .fetch_sub(old.body.len() + key.len(), Ordering::Relaxed);
-        }
+    pub(crate) fn clear_local(&self) {
+        self.0.local.clear();
     }
 }
 

@@ -1,16 +1,19 @@
 //! What the debug panel shows: counts kept in Redis (shared by every
 //! instance, exact, surviving restarts), the cached keys, and Redis itself.
 
+use super::counts::Outcome;
 use super::keys::{Route, view_pattern};
-use super::{PageCache, scripts};
+use super::local::LEASE;
+use super::{PageCache, RECONCILE_EVERY, scripts};
 use redis::AsyncCommands;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Most keys the panel lists; the count says how many there are in all.
 const KEY_LIST_LIMIT: usize = 500;
+/// An instance silent for this long has stopped; its counts are all in.
+const INSTANCE_GONE_MS: i64 = 2000;
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct Counts {
@@ -73,10 +76,6 @@ pub struct Snapshot {
 impl PageCache {
     /// Everything the panel shows. Never fails: with Redis away it says so.
     pub async fn snapshot(&self) -> Snapshot {
-        // Counts made while Redis was away go out first, so the figures are exact.
-        if self.usable() {
-            self.send_unsent().await;
-        }
         let mut snapshot = Snapshot {
             hits: 0,
             misses: 0,
@@ -100,21 +99,14 @@ impl PageCache {
                 HashMap::new()
             }
         };
-        let unsent = self
-            .0
-            .unsent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
         let get = |name: &str| -> u64 {
             let stored = fields.get(name).copied().unwrap_or(0);
-            let (outcome, route) = name.split_once(':').unwrap_or((name, ""));
-            let pending: u64 = unsent
-                .iter()
-                .filter(|((o, r), _)| *o == outcome && (route.is_empty() || *r == route))
-                .map(|(_, n)| *n)
-                .sum();
-            stored + pending
+            let (outcome, subject) = match name.split_once(':') {
+                Some((outcome, subject)) => (outcome, Some(subject)),
+                None => (name, None),
+            };
+            let outcome = Outcome::ALL.into_iter().find(|o| o.as_str() == outcome);
+            stored + outcome.map_or(0, |o| self.unsent(o, subject))
         };
         snapshot.hits = get("hits");
         snapshot.misses = get("misses");
@@ -170,6 +162,33 @@ impl PageCache {
             .find_map(|l| l.strip_prefix("used_memory_human:"))
             .map(|v| v.trim().to_string());
 
+        // Exact counts: every live instance sends what it counted in process
+        // on its next reconcile; wait for those sends to pass this moment.
+        let (secs, micros): (i64, i64) =
+            tokio::time::timeout(timeout, redis::cmd("TIME").query_async(&mut *conn)).await??;
+        let asked_at = secs * 1000 + micros / 1000;
+        self.flush_counts().await;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let flushed: HashMap<String, i64> =
+                tokio::time::timeout(timeout, conn.hgetall(self.instances_key())).await??;
+            let waiting = flushed
+                .values()
+                .filter(|&&t| t < asked_at && t > asked_at - INSTANCE_GONE_MS)
+                .count();
+            if waiting == 0 || Instant::now() > deadline {
+                let gone: Vec<&String> = flushed
+                    .iter()
+                    .filter(|(_, t)| **t <= asked_at - INSTANCE_GONE_MS)
+                    .map(|(id, _)| id)
+                    .collect();
+                if !gone.is_empty() {
+                    let _: Result<i64, _> = conn.hdel(self.instances_key(), gone).await;
+                }
+                break;
+            }
+            tokio::time::sleep(RECONCILE_EVERY / 2).await;
+        }
         let fields: HashMap<String, u64> =
             tokio::time::timeout(timeout, conn.hgetall(self.stats_key())).await??;
 
@@ -258,11 +277,7 @@ impl PageCache {
         let Some(redis) = self.redis() else {
             return Ok(0);
         };
-        {
-            let mut local = self.0.local.write().unwrap_or_else(|p| p.into_inner());
-            local.clear();
-            self.0.local_bytes.store(0, Ordering::Relaxed);
-        }
+        self.clear_local();
         let mut conn = tokio::time::timeout(self.read_timeout() * 4, redis.pool.get()).await??;
         let keys = self.scan_view_keys(&mut conn).await?;
         let mut removed = 0;
@@ -277,6 +292,8 @@ impl PageCache {
                     .await??;
             removed += n;
         }
+        // Copies elsewhere carry the old generation; their leases run out now.
+        tokio::time::sleep(LEASE).await;
         Ok(removed)
     }
 }

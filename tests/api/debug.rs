@@ -91,7 +91,7 @@ async fn flush_removes_this_apps_view_keys_and_nothing_else(backend: Backend) {
         format!("other-{}view//", app.prefix),
         format!("{}viewer", app.prefix),
         format!("{}stats-like", app.prefix),
-        "view//".to_string(),
+        format!("view//{}", app.prefix),
     ];
     for key in &foreign {
         let _: () = redis::cmd("SET")

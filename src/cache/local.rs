@@ -1,0 +1,100 @@
+//! Pages kept in process, served without a Redis round trip only under a
+//! lease: a recent confirmation that the cache generation is unchanged and
+//! that no invalidation is pending.
+//!
+//! The lease is renewed by the reconciler; it runs out `LEASE` after the
+//! renewal was *sent*. A write answers no earlier than `LEASE` after its
+//! commit, so every lease taken before the write has run out by then: a
+//! renewal sent after the commit either sees the pending invalidation in the
+//! database or, once it is applied, the new generation, which no old copy
+//! carries. That makes these copies exactly as fresh as Redis itself.
+
+use super::Entry;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a renewal lets copies be served without asking Redis.
+pub const LEASE: Duration = Duration::from_millis(150);
+/// Bytes of pages kept in process.
+const BUDGET: usize = 16 * 1024 * 1024;
+
+struct Lease {
+    generation: u64,
+    until: Instant,
+}
+
+struct Copy {
+    entry: Arc<Entry>,
+    generation: u64,
+}
+
+#[derive(Default)]
+pub struct LocalCopies {
+    lease: Mutex<Option<Lease>>,
+    copies: RwLock<HashMap<String, Copy>>,
+    bytes: AtomicUsize,
+}
+
+impl LocalCopies {
+    /// The copy of `key`, if the lease is current and the copy is of its generation.
+    pub fn fresh(&self, key: &str) -> Option<Arc<Entry>> {
+        let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        let lease = lease.as_ref().filter(|l| Instant::now() < l.until)?;
+        let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
+        copies
+            .get(key)
+            .filter(|c| c.generation == lease.generation)
+            .map(|c| c.entry.clone())
+    }
+
+    /// The copy of `key` whatever its generation, to send its header along
+    /// with a Redis lookup.
+    pub fn any(&self, key: &str) -> Option<Arc<Entry>> {
+        let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
+        copies.get(key).map(|c| c.entry.clone())
+    }
+
+    pub fn put(&self, key: &str, entry: Arc<Entry>, generation: u64) {
+        let size = entry.body.len() + key.len();
+        let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
+        if self.bytes.load(Ordering::Relaxed) + size > BUDGET {
+            // Copies are only an optimisation: dropping them all is always safe.
+            copies.clear();
+            self.bytes.store(0, Ordering::Relaxed);
+        }
+        let old = copies.insert(key.to_string(), Copy { entry, generation });
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+        if let Some(old) = old {
+            self.bytes
+                .fetch_sub(old.entry.body.len() + key.len(), Ordering::Relaxed);
+        }
+    }
+
+    pub fn remove(&self, key: &str) {
+        let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = copies.remove(key) {
+            self.bytes
+                .fetch_sub(old.entry.body.len() + key.len(), Ordering::Relaxed);
+        }
+    }
+
+    pub fn clear(&self) {
+        let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
+        copies.clear();
+        self.bytes.store(0, Ordering::Relaxed);
+    }
+
+    /// A renewal sent at `sent_at` confirmed `generation`.
+    pub fn renew(&self, generation: u64, sent_at: Instant) {
+        *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(Lease {
+            generation,
+            until: sent_at + LEASE,
+        });
+    }
+
+    pub fn revoke(&self) {
+        *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
