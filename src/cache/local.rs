@@ -56,6 +56,15 @@ impl LocalCopies {
         copies.get(key).map(|c| c.entry.clone())
     }
 
+    /// The copy of `key` if it was stored under `generation`.
+    pub fn of_generation(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
+        let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
+        copies
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .map(|c| c.entry.clone())
+    }
+
     pub fn put(&self, key: &str, entry: Arc<Entry>, generation: u64) {
         let size = entry.body.len() + key.len();
         let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());

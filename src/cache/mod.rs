@@ -391,6 +391,14 @@ impl PageCache {
         let flight_key = (key, generation.clone());
         let cell = {
             let mut flights = self.0.flights.lock().unwrap_or_else(|p| p.into_inner());
+            // A render of this generation may have finished between our miss
+            // and now (it stores its copy before leaving the map): its result
+            // is as fresh as the one we would make.
+            let done = parse_generation(&generation)
+                .and_then(|g| self.0.local.of_generation(&flight_key.0, g));
+            if let Some(entry) = done {
+                return Ok(entry);
+            }
             flights.entry(flight_key.clone()).or_default().clone()
         };
         let outcome = cell
@@ -516,10 +524,9 @@ impl PageCache {
                     Lookup::Unavailable
                 }
             },
-            (0, _) => {
-                self.0.local.remove(&key);
-                Lookup::Miss { generation }
-            }
+            // The copy stays: it may be a render of this very generation that
+            // a concurrent miss just stored, which `render_once` will reuse.
+            (0, _) => Lookup::Miss { generation },
             _ => {
                 self.fail("malformed lookup reply");
                 Lookup::Unavailable
