@@ -328,7 +328,6 @@ impl PageCache {
         Fut: Future<Output = Result<Rendered, AppError>>,
     {
         let route = page.route();
-        let started = Instant::now();
         let (status, result) = if admin {
             self.0.counts.add(Outcome::Bypasses, Some(route), 1);
             (CacheStatus::Bypass, self.render_now(render).await)
@@ -345,8 +344,6 @@ impl PageCache {
                 }
             }
         };
-        metrics::histogram!("folio_page_seconds", "route" => route.as_str(), "cache" => status.as_str())
-            .record(started.elapsed().as_secs_f64());
         match result {
             Ok(entry) => respond(req, status, &entry, admin),
             Err(e) => {

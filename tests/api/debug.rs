@@ -156,7 +156,7 @@ async fn metrics_are_prometheus_text(backend: Backend) {
         samples += 1;
     }
     assert!(samples > 0);
-    assert!(text.contains("folio_http_requests_total"));
+    assert!(text.contains("folio_http_request_duration_seconds_count"));
     assert!(text.contains("folio_http_request_duration_seconds_bucket"));
     assert!(text.contains("cache=\"HIT\""));
 }
