@@ -21,7 +21,8 @@ pub const LEASE: Duration = Duration::from_millis(150);
 const BUDGET: usize = 16 * 1024 * 1024;
 
 struct Lease {
-    generation: u64,
+    /// `None` until a generation exists in Redis.
+    generation: Option<u64>,
     until: Instant,
 }
 
@@ -42,11 +43,21 @@ impl LocalCopies {
     pub fn fresh(&self, key: &str) -> Option<Arc<Entry>> {
         let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
         let lease = lease.as_ref().filter(|l| Instant::now() < l.until)?;
+        let generation = lease.generation?;
         let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
         copies
             .get(key)
-            .filter(|c| c.generation == lease.generation)
+            .filter(|c| c.generation == generation)
             .map(|c| c.entry.clone())
+    }
+
+    /// Whether a renewal sent less than a lease ago found no pending
+    /// invalidation. Redis itself is only read under this condition too: a
+    /// write that could not reach Redis keeps its pages there until some
+    /// instance applies its outbox row, and this is how the others notice.
+    pub fn clean(&self) -> bool {
+        let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        lease.as_ref().is_some_and(|l| Instant::now() < l.until)
     }
 
     /// The copy of `key` whatever its generation, to send its header along
@@ -95,8 +106,8 @@ impl LocalCopies {
         self.bytes.store(0, Ordering::Relaxed);
     }
 
-    /// A renewal sent at `sent_at` confirmed `generation`.
-    pub fn renew(&self, generation: u64, sent_at: Instant) {
+    /// A renewal sent at `sent_at` found no pending invalidation and `generation`.
+    pub fn renew(&self, generation: Option<u64>, sent_at: Instant) {
         *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(Lease {
             generation,
             until: sent_at + LEASE,

@@ -269,9 +269,10 @@ impl PageCache {
         self.0.redis.is_some()
     }
 
-    /// Whether lookups currently go to Redis.
+    /// Whether this instance currently serves from the cache: Redis answered
+    /// and a renewal sent less than a lease ago found nothing pending.
     pub fn usable(&self) -> bool {
-        self.0.usable.load(Ordering::SeqCst)
+        self.0.usable.load(Ordering::SeqCst) && self.0.local.clean()
     }
 
     pub(crate) fn redis(&self) -> Option<&Redis> {
@@ -683,10 +684,9 @@ impl PageCache {
         if !self.0.usable.swap(true, Ordering::SeqCst) {
             tracing::info!("redis cache in use");
         }
-        match generation.as_deref().and_then(parse_generation) {
-            Some(generation) => self.0.local.renew(generation, sent_at),
-            None => self.0.local.revoke(),
-        }
+        self.0
+            .local
+            .renew(generation.as_deref().and_then(parse_generation), sent_at);
     }
 
     /// Runs `reconcile` forever in the background.
