@@ -42,24 +42,10 @@ pub async fn create_or_reset(
     password: SecretString,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
-        valid_username(username),
-        "usernames are 1 to {USERNAME_MAX} characters without spaces"
-    );
-    anyhow::ensure!(
         password.expose_secret().chars().count() >= 8,
         "the password must have at least 8 characters"
     );
-    let hash = password::hash(password).await?;
-    sqlx::query(
-        "INSERT INTO admins (username, password_hash, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash",
-    )
-    .bind(username)
-    .bind(hash)
-    .bind(db::now())
-    .execute(db)
-    .await
-    .context("cannot save the admin")?;
+    save(db, username, password, Conflict::Reset).await?;
     Ok(())
 }
 
@@ -69,24 +55,46 @@ pub async fn create_if_absent(
     username: &str,
     password: SecretString,
 ) -> anyhow::Result<bool> {
+    if find(db, username).await?.is_some() {
+        return Ok(false);
+    }
+    save(db, username, password, Conflict::Keep).await
+}
+
+enum Conflict {
+    Reset,
+    Keep,
+}
+
+/// Inserts the admin; true when a row was written.
+async fn save(
+    db: &Db,
+    username: &str,
+    password: SecretString,
+    conflict: Conflict,
+) -> anyhow::Result<bool> {
     anyhow::ensure!(
         valid_username(username),
         "usernames are 1 to {USERNAME_MAX} characters without spaces"
     );
-    if find(db, username).await?.is_some() {
-        return Ok(false);
-    }
     let hash = password::hash(password).await?;
-    let done = sqlx::query(
-        "INSERT INTO admins (username, password_hash, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (username) DO NOTHING",
-    )
-    .bind(username)
-    .bind(hash)
-    .bind(db::now())
-    .execute(db)
-    .await
-    .context("cannot save the admin")?;
+    let sql = match conflict {
+        Conflict::Reset => {
+            "INSERT INTO admins (username, password_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash"
+        }
+        Conflict::Keep => {
+            "INSERT INTO admins (username, password_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO NOTHING"
+        }
+    };
+    let done = sqlx::query(sql)
+        .bind(username)
+        .bind(hash)
+        .bind(db::now())
+        .execute(db)
+        .await
+        .context("cannot save the admin")?;
     Ok(done.rows_affected() == 1)
 }
 

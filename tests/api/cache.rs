@@ -1,5 +1,5 @@
 use crate::both_databases;
-use crate::helpers::{Backend, Options, browser, spawn_app, spawn_with, x_cache};
+use crate::helpers::{Backend, Options, browser, spawn_app, spawn_pair, spawn_with, x_cache};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -226,16 +226,12 @@ async fn stress(backend: Backend, two_instances: bool) {
     // overlap the writer's commit and invalidation on every edit.
     let mut options = Options::new(backend).await;
     options.render_delay_ms = 25;
-    let (database_url, prefix) = (options.database_url.clone(), options.prefix.clone());
-    let writer_app = Arc::new(spawn_with(options).await);
-    let reader_app = if two_instances {
-        let mut second = Options::new(backend).await;
-        second.database_url = database_url;
-        second.prefix = prefix;
-        second.render_delay_ms = 25;
-        Arc::new(spawn_with(second).await)
+    let (writer_app, reader_app) = if two_instances {
+        let (a, b) = spawn_pair(options).await;
+        (Arc::new(a), Arc::new(b))
     } else {
-        writer_app.clone()
+        let a = Arc::new(spawn_with(options).await);
+        (a.clone(), a)
     };
     let admin = writer_app.login().await;
     admin.create("Filler", "b").await;

@@ -1,14 +1,8 @@
 use crate::both_databases;
-use crate::helpers::{Backend, Options, spawn_app, spawn_with};
+use crate::helpers::{Backend, Options, spawn_app, spawn_pair};
 
 async fn counts_are_exact_and_shared_by_two_instances(backend: Backend) {
-    let options = Options::new(backend).await;
-    let (database_url, prefix) = (options.database_url.clone(), options.prefix.clone());
-    let a = spawn_with(options).await;
-    let mut second = Options::new(backend).await;
-    second.database_url = database_url;
-    second.prefix = prefix;
-    let b = spawn_with(second).await;
+    let (a, b) = spawn_pair(Options::new(backend).await).await;
     let admin = a.login().await;
     let slug = admin.create("Counted", "b").await;
 

@@ -3,7 +3,7 @@
 //! page that may be stale.
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, PrivateRedis, TestApp, spawn_with};
+use crate::helpers::{Backend, Options, PrivateRedis, TestApp, spawn_pair, spawn_with};
 use std::time::{Duration, Instant};
 
 async fn app_on(redis: &PrivateRedis, backend: Backend) -> TestApp {
@@ -118,13 +118,7 @@ async fn an_edit_while_redis_is_paused_for_writes_never_lets_the_old_page_out(ba
     let redis = PrivateRedis::start();
     let mut options = Options::new(backend).await;
     options.redis_url = redis.url();
-    let (database_url, prefix) = (options.database_url.clone(), options.prefix.clone());
-    let app = spawn_with(options).await;
-    let mut second = Options::new(backend).await;
-    second.redis_url = redis.url();
-    second.database_url = database_url;
-    second.prefix = prefix;
-    let other = spawn_with(second).await;
+    let (app, other) = spawn_pair(options).await;
 
     let admin = app.login().await;
     let slug = admin.create("Old title", "old").await;

@@ -69,6 +69,7 @@ pub async fn fresh_database(backend: Backend) -> String {
     }
 }
 
+#[derive(Clone)]
 pub struct Options {
     pub database_url: String,
     pub redis_url: String,
@@ -101,6 +102,12 @@ pub struct TestApp {
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(Options::new(backend).await).await
+}
+
+/// Two instances on one database, one Redis and one prefix, as in production.
+pub async fn spawn_pair(options: Options) -> (TestApp, TestApp) {
+    let first = spawn_with(options.clone()).await;
+    (first, spawn_with(options).await)
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
