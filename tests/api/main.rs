@@ -2,6 +2,7 @@ mod admin;
 mod auth;
 mod blog;
 mod cache;
+mod cli;
 mod debug;
 mod faults;
 mod helpers;
