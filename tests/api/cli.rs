@@ -24,18 +24,30 @@ fn folio(database_url: &str) -> Command {
     command
 }
 
-/// Starts `folio serve`; returns the child, its port and what it printed on stderr.
-fn serve(database_url: &str) -> (Child, u16, Vec<String>) {
-    let mut child = folio(database_url)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// A running `folio serve`, stopped when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `folio serve`; returns it, its port and what it printed before listening.
+fn serve(database_url: &str) -> (Running, u16, Vec<String>) {
+    let mut child = Running(
+        folio(database_url)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, rx) = mpsc::channel();
     for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
+        Box::new(child.0.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.0.stderr.take().unwrap()),
     ] {
         let tx = tx.clone();
         std::thread::spawn(move || {
@@ -92,7 +104,7 @@ async fn logs_in(port: u16, username: &str, password: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_start_prints_an_admin_password_once_and_it_logs_in() {
     let database_url = fresh_database(Backend::Sqlite).await;
-    let (mut child, port, printed) = serve(&database_url);
+    let (child, port, printed) = serve(&database_url);
     let line = printed
         .iter()
         .find(|l| l.contains("with password: "))
@@ -106,17 +118,15 @@ async fn the_first_start_prints_an_admin_password_once_and_it_logs_in() {
     assert_eq!(password.len(), 20);
     assert!(logs_in(port, "admin", &password).await);
     assert!(!logs_in(port, "admin", "wrong password").await);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 
-    let (mut again, port, printed) = serve(&database_url);
+    let (again, port, printed) = serve(&database_url);
     assert!(
         !printed.iter().any(|l| l.contains("with password")),
         "printed only once"
     );
     assert!(logs_in(port, "admin", &password).await);
-    again.kill().unwrap();
-    again.wait().unwrap();
+    drop(again);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +157,7 @@ async fn seed_inserts_deterministic_posts_and_admin_create_reads_stdin() {
         .unwrap();
     assert!(create.wait().unwrap().success());
 
-    let (mut child, port, _) = serve(&database_url);
+    let (child, port, _) = serve(&database_url);
     let base = format!("http://localhost:{port}");
     let index = browser()
         .get(format!("{base}/"))
@@ -178,8 +188,7 @@ async fn seed_inserts_deterministic_posts_and_admin_create_reads_stdin() {
             && post.contains("<pre><code class=\"language-rust\">")
     );
     assert!(logs_in(port, "writer", "a long enough password").await);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 
     // A password from argv is not an option: it is not a flag of `admin create`.
     let refused = folio(&database_url)
