@@ -19,7 +19,25 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(|| LossyStdout)
         .try_init();
+}
+
+/// Stdout that drops what it cannot write. The default writer reports a
+/// failed write on stderr, and printing to a closed stderr panics: a log
+/// line must never take the server down with it.
+struct LossyStdout;
+
+impl std::io::Write for LossyStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stdout().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stdout().flush();
+        Ok(())
+    }
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every app

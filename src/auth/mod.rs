@@ -8,6 +8,7 @@ pub mod throttle;
 use crate::db::{self, Db};
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
+use std::io::Write;
 
 pub const USERNAME_MAX: usize = 64;
 
@@ -124,7 +125,9 @@ pub async fn ensure_admin(
     let username = username.unwrap_or("admin");
     let generated = password::generate();
     if create_if_absent(db, username, SecretString::from(generated.clone())).await? {
-        eprintln!(
+        // Written, not `eprintln!`: a closed stderr must not stop the start.
+        let _ = writeln!(
+            std::io::stderr(),
             "\n  folio: created admin \u{201c}{username}\u{201d} with password: {generated}\n  \
              (shown once; change it with `folio admin create --username {username}`)\n"
         );
