@@ -177,9 +177,12 @@ both_databases!(the_feed_uses_the_configured_base_url_never_the_host_header);
 
 async fn head_requests_answer_like_get_without_a_body(backend: Backend) {
     let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    admin.create("Headed", "b").await;
     let client = crate::helpers::browser();
     for path in [
         "/",
+        "/posts/headed",
         "/feed.xml",
         "/login",
         "/healthz",
@@ -187,11 +190,14 @@ async fn head_requests_answer_like_get_without_a_body(backend: Backend) {
     ] {
         let r = client.head(app.url(path)).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
-        if path == "/" || path == "/feed.xml" {
+        if path == "/" || path == "/feed.xml" || path == "/posts/headed" {
             assert!(!x_cache(&r).is_empty());
         }
         assert!(r.text().await.unwrap().is_empty());
     }
+    // Other methods on a post page are refused, not routed elsewhere.
+    let r = client.post(app.url("/posts/headed")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
 }
 both_databases!(head_requests_answer_like_get_without_a_body);
 
