@@ -62,11 +62,21 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Dialect::Sqlite => &SQLITE_MIGRATOR,
         Dialect::Postgres => &POSTGRES_MIGRATOR,
     };
-    migrator
-        .run(&pool)
-        .await
-        .context("cannot apply database migrations")?;
-    Ok(pool)
+    // SQLite has no migration lock: a second process starting at the same
+    // moment can find a migration half-way applied by the first. Its retry
+    // then sees it applied.
+    let mut attempt = 1;
+    loop {
+        match migrator.run(&pool).await {
+            Ok(()) => return Ok(pool),
+            Err(e) if attempt < 3 => {
+                tracing::warn!(error = %e, attempt, "migrations failed; retrying");
+                tokio::time::sleep(Duration::from_millis(300 * attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot apply database migrations")),
+        }
+    }
 }
 
 /// Seconds since the epoch: the unit of every timestamp column.
