@@ -38,17 +38,30 @@ pub struct LocalCopies {
     bytes: AtomicUsize,
 }
 
+/// What the lease allows for one page.
+pub enum UnderLease {
+    /// No current lease: the cache may not be used at all.
+    NoLease,
+    /// A copy of the leased generation: serve it.
+    Fresh(Arc<Entry>),
+    /// No such copy: ask Redis.
+    Ask,
+}
+
 impl LocalCopies {
-    /// The copy of `key`, if the lease is current and the copy is of its generation.
-    pub fn fresh(&self, key: &str) -> Option<Arc<Entry>> {
-        let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-        let lease = lease.as_ref().filter(|l| Instant::now() < l.until)?;
-        let generation = lease.generation?;
-        let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
-        copies
-            .get(key)
-            .filter(|c| c.generation == generation)
-            .map(|c| c.entry.clone())
+    /// One look at the lease, then at the copy: this runs on every hit.
+    pub fn under_lease(&self, key: &str) -> UnderLease {
+        let generation = {
+            let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+            match lease.as_ref().filter(|l| Instant::now() < l.until) {
+                Some(lease) => lease.generation,
+                None => return UnderLease::NoLease,
+            }
+        };
+        match generation.and_then(|g| self.of_generation(key, g)) {
+            Some(entry) => UnderLease::Fresh(entry),
+            None => UnderLease::Ask,
+        }
     }
 
     /// Whether a renewal sent less than a lease ago found no pending

@@ -35,7 +35,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use counts::{Counts, Outcome};
 use keys::{Page, Route};
-use local::{LEASE, LocalCopies};
+use local::{LEASE, LocalCopies, UnderLease};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::collections::HashMap;
 use std::future::Future;
@@ -445,13 +445,17 @@ impl PageCache {
         let Some(redis) = &self.0.redis else {
             return Lookup::Unavailable;
         };
-        if !self.usable() {
+        if !self.0.usable.load(Ordering::SeqCst) {
             return Lookup::Unavailable;
         }
         let key = page.key(&self.0.prefix);
-        if let Some(entry) = self.0.local.fresh(&key) {
-            self.0.counts.add(Outcome::Hits, Some(page.route()), 1);
-            return Lookup::Hit(entry);
+        match self.0.local.under_lease(&key) {
+            UnderLease::NoLease => return Lookup::Unavailable,
+            UnderLease::Fresh(entry) => {
+                self.0.counts.add(Outcome::Hits, Some(page.route()), 1);
+                return Lookup::Hit(entry);
+            }
+            UnderLease::Ask => {}
         }
         let copy = self.0.local.any(&key);
         let mut conn = redis.conn.clone();

@@ -1,6 +1,7 @@
 use crate::both_databases;
 use crate::helpers::{
     ADMIN_PASSWORD, ADMIN_USER, Backend, assert_redirect_to, browser, csrf_in, spawn_app,
+    submit_login,
 };
 
 async fn anonymous_admin_requests_are_sent_to_login(backend: Backend) {
@@ -38,26 +39,7 @@ async fn login_sends_the_admin_to_a_local_next_only(backend: Backend) {
         ("javascript:alert(1)", "/"),
         ("", "/"),
     ] {
-        let client = browser();
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let r = client
-            .post(app.url("/login"))
-            .form(&[
-                ("username", ADMIN_USER),
-                ("password", ADMIN_PASSWORD),
-                ("csrf_token", &csrf_in(&page)),
-                ("next", next),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = submit_login(&browser(), &app.address, ADMIN_USER, ADMIN_PASSWORD, next).await;
         assert_redirect_to(&r, expected);
     }
 }

@@ -1,6 +1,6 @@
 //! The binary itself, driven as an operator would: first start, seed, admin create.
 
-use crate::helpers::{Backend, browser, csrf_in, fresh_database, shared_redis_url};
+use crate::helpers::{Backend, browser, fresh_database, shared_redis_url, submit_login};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -78,26 +78,8 @@ fn serve(database_url: &str) -> (Running, u16, Vec<String>) {
 }
 
 async fn logs_in(port: u16, username: &str, password: &str) -> bool {
-    let client = browser();
     let base = format!("http://localhost:{port}");
-    let page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("csrf_token", &csrf_in(&page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = submit_login(&browser(), &base, username, password, "").await;
     r.status().as_u16() == 303
 }
 

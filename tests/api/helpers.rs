@@ -154,6 +154,35 @@ pub fn csrf_in(html: &str) -> String {
     html[start..start + 64].to_string()
 }
 
+/// Loads the login form with `client` (for its CSRF token) and submits it.
+pub async fn submit_login(
+    client: &Client,
+    base: &str,
+    username: &str,
+    password: &str,
+    next: &str,
+) -> Response {
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf_token", &csrf_in(&page)),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn assert_redirect_to(response: &Response, location: &str) {
     assert_eq!(
         response.status().as_u16(),
@@ -201,25 +230,7 @@ impl TestApp {
 
     pub async fn login_as(&self, username: &str, password: &str) -> Result<Admin, Response> {
         let client = browser();
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = csrf_in(&page);
-        let r = client
-            .post(self.url("/login"))
-            .form(&[
-                ("username", username),
-                ("password", password),
-                ("csrf_token", &token),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = submit_login(&client, &self.address, username, password, "").await;
         if r.status().as_u16() != 303 {
             return Err(r);
         }
