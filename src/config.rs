@@ -96,12 +96,18 @@ pub struct Settings {
         global = true
     )]
     pub admin_password: Option<SecretString>,
-    /// Cache lifetime of index pages and the feed, in seconds.
+    /// Cache lifetime of list pages, /tags and the feeds, in seconds.
     #[arg(long, env = "FOLIO_INDEX_TTL", default_value_t = 1200, global = true)]
     pub index_ttl: u64,
     /// Cache lifetime of post pages, in seconds.
     #[arg(long, env = "FOLIO_POST_TTL", default_value_t = 1800, global = true)]
     pub post_ttl: u64,
+    /// Cache lifetime of /about and the sitemap, in seconds.
+    #[arg(long, env = "FOLIO_PAGE_TTL", default_value_t = 7200, global = true)]
+    pub page_ttl: u64,
+    /// Re-render cached pages a write made stale (`on` or `off`).
+    #[arg(long, env = "FOLIO_REWARM", default_value = "on", global = true)]
+    pub rewarm: String,
     /// Longest a page request waits for Redis before rendering from the database, in milliseconds.
     #[arg(
         long,
@@ -144,6 +150,13 @@ impl Settings {
 
     pub fn secure_cookies(&self) -> bool {
         self.base_url().starts_with("https://")
+    }
+
+    pub fn rewarm_enabled(&self) -> bool {
+        !matches!(
+            self.rewarm.trim().to_ascii_lowercase().as_str(),
+            "off" | "false" | "0" | "no"
+        )
     }
 
     pub fn redis_enabled(&self) -> bool {

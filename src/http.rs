@@ -1,13 +1,21 @@
 //! Small HTTP helpers shared by the routes.
 
-use actix_web::HttpRequest;
 use actix_web::guard;
+use actix_web::http::header;
 use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// A route for `GET` and `HEAD` (actix's `web::get()` matches `GET` only).
 pub fn get_or_head() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// `303 See Other` to `location`: the answer to every successful form.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// Percent-encodes a value for a query string.

@@ -1,15 +1,16 @@
 //! `folio seed --posts N`: deterministic sample posts of realistic size
 //! (headings, lists, a code block, about 600 words), for demos and benchmarks.
 
-use crate::cache::deps::page_count;
-use crate::cache::keys::Page;
-use crate::cache::{PageCache, outbox};
+use crate::cache::PageCache;
+use crate::cache::deps::Stale;
 use crate::config::Settings;
-use crate::db::{self, Db};
+use crate::db;
 use crate::markdown;
-use crate::posts::{begin_write, count_published};
+use crate::posts::{self, SUMMARY_CHARS};
 use crate::startup::cache_config;
+use crate::write::{self, Cause};
 use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::{Any, Transaction};
 
 const TOPICS: &[&str] = &[
     "caching",
@@ -25,6 +26,8 @@ const TOPICS: &[&str] = &[
     "testing",
     "deployment",
 ];
+/// A small fixed set, so a seeded blog has tag pages several pages long.
+const TAGS: &[&str] = &["rust", "redis", "web", "databases", "performance", "notes"];
 const WORDS: &[&str] = &[
     "the", "cache", "holds", "a", "page", "render", "while", "writers", "remove", "stale",
     "entries", "before", "they", "answer", "readers", "see", "fresh", "content", "every", "time",
@@ -36,36 +39,27 @@ const EPOCH: i64 = 1_767_225_600;
 
 pub async fn run(settings: &Settings, count: u32) -> anyhow::Result<()> {
     let db = db::connect(&settings.database_url).await?;
+    let cache = PageCache::new(cache_config(settings), db.clone())?;
+    // One write: the whole seed commits, and invalidates, at once.
+    let mut w = write::begin(&db).await?;
     let start: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE slug LIKE 'sample-post-%'")
-            .fetch_one(&db)
+            .fetch_one(&mut **w.tx())
             .await?;
     let bar = ProgressBar::new(u64::from(count));
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} posts {elapsed_precise}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut done = 0u32;
-    while done < count {
-        let batch = (count - done).min(200);
-        insert_batch(&db, start + i64::from(done), batch).await?;
-        done += batch;
-        bar.set_position(u64::from(done));
+    for i in start..start + i64::from(count) {
+        insert(w.tx(), i).await?;
+        bar.inc(1);
     }
     bar.finish();
-
-    // Every index page and the feed changed; remove them through the outbox
-    // so running instances stop trusting the cache until it is done.
-    let mut tx = begin_write(&db).await?;
-    let total = count_published(&mut tx).await?;
-    let mut pages: Vec<Page> = (1..=page_count(total))
-        .map(|n| Page::Index(n as u32))
-        .collect();
-    pages.push(Page::Feed);
-    let id = outbox::record(&mut tx, &pages).await?;
-    tx.commit().await?;
-    let cache = PageCache::new(cache_config(settings), db.clone())?;
-    if !cache.invalidate(id, &pages).await && cache.enabled() {
+    let total = posts::published_count(&mut **w.tx()).await?;
+    // Every list, feed and neighbour may have shifted: everything is stale.
+    let committed = w.commit(&cache, Cause::Seed, Stale::Everything).await?;
+    if !committed.confirmed && cache.enabled() {
         eprintln!(
             "Redis did not confirm the invalidation; the server applies it when Redis answers."
         );
@@ -74,26 +68,40 @@ pub async fn run(settings: &Settings, count: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn insert_batch(db: &Db, first: i64, n: u32) -> anyhow::Result<()> {
-    let mut tx = db.begin().await?;
-    for i in first..first + i64::from(n) {
-        let (title, body) = sample(i);
-        let at = EPOCH + i * 3600;
-        sqlx::query(
-            "INSERT INTO posts (slug, title, body, body_html, summary, published, published_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $6) ON CONFLICT (slug) DO NOTHING",
-        )
-        .bind(format!("sample-post-{}", i + 1))
-        .bind(&title)
-        .bind(&body)
-        .bind(markdown::to_safe_html(&body))
-        .bind(markdown::summary(&body, 240))
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+async fn insert(tx: &mut Transaction<'static, Any>, i: i64) -> anyhow::Result<()> {
+    let (title, body) = sample(i);
+    let at = EPOCH + i * 3600;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO posts (slug, title, body, body_html, summary, published, published_at, \
+         created_at, updated_at, live, preview_token) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $6, 1, $7) ON CONFLICT (slug) DO NOTHING RETURNING id",
+    )
+    .bind(format!("sample-post-{}", i + 1))
+    .bind(&title)
+    .bind(&body)
+    .bind(markdown::to_safe_html(&body))
+    .bind(markdown::summary(&body, SUMMARY_CHARS))
+    .bind(at)
+    .bind(crate::token::random_hex(16))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = id {
+        for tag in sample_tags(i) {
+            sqlx::query("INSERT INTO post_tags (post_id, tag) VALUES ($1, $2)")
+                .bind(id)
+                .bind(tag)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
-    tx.commit().await?;
     Ok(())
+}
+
+/// Post `i`'s tags: two of the fixed set.
+pub fn sample_tags(i: i64) -> [&'static str; 2] {
+    let n = TAGS.len() as i64;
+    let offset = 1 + (i / n) % (n - 1); // never a multiple of n
+    [TAGS[(i % n) as usize], TAGS[((i + offset) % n) as usize]]
 }
 
 /// Post `i`: the same title and body on every run.
@@ -150,5 +158,13 @@ mod tests {
         let words = body.split_whitespace().count();
         assert!((550..=700).contains(&words), "{words} words");
         assert!(body.contains("## ") && body.contains("- ") && body.contains("```rust"));
+    }
+
+    #[test]
+    fn sample_tags_are_two_different_ones() {
+        for i in 0..50 {
+            let [a, b] = sample_tags(i);
+            assert_ne!(a, b, "{i}");
+        }
     }
 }

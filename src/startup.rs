@@ -1,12 +1,14 @@
 //! Builds the application from settings and runs it.
 
 use crate::auth::session::{DbSessionStore, purge_expired};
+use crate::cache::policy::{self, Ttls};
 use crate::cache::{CacheConfig, PageCache};
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::pages::Pages;
 use crate::render::Templates;
 use crate::state::AppState;
-use crate::{auth, db, routes, telemetry};
+use crate::{auth, db, routes, scheduler, telemetry};
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_web::cookie::{Key, SameSite};
@@ -18,6 +20,7 @@ use anyhow::Context;
 use rand::Rng;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest request body accepted: a 256 KiB post, URL-encoded, with room to spare.
@@ -43,17 +46,27 @@ impl Application {
         let key = session_key(&settings, &db).await?;
 
         let cache = PageCache::new(cache_config(&settings), db.clone())?;
+        let templates = Arc::new(Templates::new()?);
+        let pages = Arc::new(Pages {
+            db: db.clone(),
+            templates: templates.clone(),
+            base_url: settings.base_url(),
+        });
+        cache.set_renderer(pages.clone());
         // Decide once before serving whether the cache can be used, so the
-        // first requests do not bypass it needlessly.
+        // first requests do not bypass it needlessly; and put live what
+        // became due while no instance was running.
         cache.reconcile().await;
         cache.spawn_reconciler();
+        scheduler::run_once(&db, &cache).await;
+        scheduler::spawn(db.clone(), cache.clone());
         spawn_session_cleanup(db.clone());
 
         let state = web::Data::new(AppState {
             db: db.clone(),
             cache: cache.clone(),
-            templates: Templates::new()?,
-            base_url: settings.base_url(),
+            templates,
+            pages,
             throttle: Default::default(),
             metrics: telemetry::metrics_handle(),
         });
@@ -80,6 +93,7 @@ impl Application {
                         )
                         .build(),
                 )
+                .wrap(from_fn(policy::no_store_by_default))
                 .wrap(from_fn(telemetry::observe))
                 .configure(routes::config)
                 .default_service(web::to(|| async { AppError::NotFound.error_response() }))
@@ -122,8 +136,12 @@ pub fn cache_config(settings: &Settings) -> CacheConfig {
     CacheConfig {
         prefix: settings.cache_prefix.clone(),
         redis_url: settings.redis_enabled().then(|| settings.redis_url.clone()),
-        index_ttl: settings.index_ttl.max(1),
-        post_ttl: settings.post_ttl.max(1),
+        ttls: Ttls {
+            index: settings.index_ttl,
+            post: settings.post_ttl,
+            page: settings.page_ttl,
+        },
+        rewarm: settings.rewarm_enabled(),
         read_timeout: settings.redis_timeout(),
         write_timeout: settings.invalidation_timeout(),
         render_delay: Duration::from_millis(settings.render_delay_ms),

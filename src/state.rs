@@ -3,15 +3,17 @@
 use crate::auth::throttle::LoginThrottle;
 use crate::cache::PageCache;
 use crate::db::Db;
+use crate::pages::Pages;
 use crate::render::Templates;
 use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
 
 pub struct AppState {
     pub db: Db,
     pub cache: PageCache,
-    pub templates: Templates,
-    /// Public origin without a trailing slash, from config only.
-    pub base_url: String,
+    pub templates: Arc<Templates>,
+    /// Renders the public pages (shared with the cache, to re-warm them).
+    pub pages: Arc<Pages>,
     pub throttle: LoginThrottle,
     pub metrics: Option<PrometheusHandle>,
 }

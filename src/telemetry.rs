@@ -2,7 +2,7 @@
 //! Prometheus recorder, and a middleware that gives every request an id, a
 //! log line and a latency sample labelled by route and cache outcome.
 
-use crate::cache::X_CACHE;
+use crate::cache::respond::X_CACHE;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -160,6 +160,17 @@ fn route_label(path: &str) -> &'static str {
     match path {
         "/" => "/",
         "/feed.xml" => "/feed.xml",
+        "/tags" => "/tags",
+        "/about" => "/about",
+        "/sitemap.xml" => "/sitemap.xml",
+        "/robots.txt" => "/robots.txt",
+        "/admin/settings" => "/admin/settings",
+        p if p.starts_with("/tags/") && p.ends_with("/feed.xml") => "/tags/{tag}/feed.xml",
+        p if p.starts_with("/tags/") => "/tags/{tag}",
+        p if p.starts_with("/preview/") => "/preview/{token}",
+        p if p.starts_with("/admin/posts/") && p.ends_with("/preview") => {
+            "/admin/posts/{id}/preview"
+        }
         "/login" => "/login",
         "/logout" => "/logout",
         "/healthz" => "/healthz",

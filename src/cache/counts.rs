@@ -1,7 +1,12 @@
 //! Counts made in process (local hits, bypasses, errors), batched into Redis
 //! by the reconciler so counting never adds a round trip to a hit.
+//!
+//! A batch is sent until Redis confirms it, always with the same number and
+//! the same counts: a send that timed out but ran later is then skipped by
+//! Redis (see `scripts::FLUSH`), so nothing is counted twice.
 
 use super::keys::Route;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,59 +35,90 @@ impl Outcome {
     }
 }
 
+const SUBJECTS: usize = Route::ALL.len() + 1;
+
 /// What a count is about: a page route, or Redis itself (for errors).
-pub const SUBJECTS: [&str; 4] = ["index", "post", "feed", "redis"];
+fn subject_name(i: usize) -> &'static str {
+    Route::ALL.get(i).map_or("redis", |r| r.as_str())
+}
 
 fn subject_index(route: Option<Route>) -> usize {
-    match route {
-        Some(Route::Index) => 0,
-        Some(Route::Post) => 1,
-        Some(Route::Feed) => 2,
-        None => 3,
-    }
+    route.map_or(SUBJECTS - 1, |r| {
+        Route::ALL
+            .iter()
+            .position(|x| *x == r)
+            .unwrap_or(SUBJECTS - 1)
+    })
+}
+
+/// One count to send: outcome, subject, n.
+pub type Count = (Outcome, &'static str, u64);
+
+/// A batch being sent: its number and counts.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub number: u64,
+    pub counts: Vec<Count>,
 }
 
 #[derive(Default)]
 pub struct Counts {
-    cells: [AtomicU64; 16],
+    cells: [[AtomicU64; SUBJECTS]; 4],
+    batch: Mutex<Option<Batch>>,
+    last_number: AtomicU64,
 }
 
 impl Counts {
     pub fn add(&self, outcome: Outcome, route: Option<Route>, n: u64) {
-        self.cells[outcome as usize * 4 + subject_index(route)].fetch_add(n, Ordering::Relaxed);
+        self.cells[outcome as usize][subject_index(route)].fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Takes every non-zero count, as (outcome, subject, n).
-    pub fn take(&self) -> Vec<(Outcome, &'static str, u64)> {
-        let mut taken = Vec::new();
+    /// The batch to send: the unconfirmed one again, or a new one of every
+    /// count made since.
+    pub fn batch(&self) -> Batch {
+        let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pending) = batch.as_ref() {
+            return pending.clone();
+        }
+        let mut counts = Vec::new();
         for outcome in Outcome::ALL {
-            for (i, subject) in SUBJECTS.iter().enumerate() {
-                let n = self.cells[outcome as usize * 4 + i].swap(0, Ordering::Relaxed);
+            for i in 0..SUBJECTS {
+                let n = self.cells[outcome as usize][i].swap(0, Ordering::Relaxed);
                 if n > 0 {
-                    taken.push((outcome, *subject, n));
+                    counts.push((outcome, subject_name(i), n));
                 }
             }
         }
-        taken
+        let number = self.last_number.fetch_add(1, Ordering::Relaxed) + 1;
+        let new = Batch { number, counts };
+        *batch = Some(new.clone());
+        new
     }
 
-    /// Counts not yet sent, without taking them.
-    pub fn peek(&self, outcome: Outcome, subject: Option<&str>) -> u64 {
-        SUBJECTS
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| subject.is_none_or(|want| want == **s))
-            .map(|(i, _)| self.cells[outcome as usize * 4 + i].load(Ordering::Relaxed))
-            .sum()
-    }
-
-    /// Puts back counts that could not be sent.
-    pub fn restore(&self, taken: &[(Outcome, &'static str, u64)]) {
-        for (outcome, subject, n) in taken {
-            if let Some(i) = SUBJECTS.iter().position(|s| s == subject) {
-                self.cells[*outcome as usize * 4 + i].fetch_add(*n, Ordering::Relaxed);
-            }
+    /// Redis has added the batch `number`.
+    pub fn confirm(&self, number: u64) {
+        let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+        if batch.as_ref().is_some_and(|b| b.number == number) {
+            *batch = None;
         }
+    }
+
+    /// Counts not yet confirmed by Redis, for the panel.
+    pub fn unsent(&self, outcome: Outcome, subject: Option<&str>) -> u64 {
+        let wanted = |name: &str| subject.is_none_or(|want| want == name);
+        let cells: u64 = (0..SUBJECTS)
+            .filter(|&i| wanted(subject_name(i)))
+            .map(|i| self.cells[outcome as usize][i].load(Ordering::Relaxed))
+            .sum();
+        let batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+        let pending: u64 = batch.as_ref().map_or(0, |b| {
+            b.counts
+                .iter()
+                .filter(|(o, s, _)| *o == outcome && wanted(s))
+                .map(|(_, _, n)| n)
+                .sum()
+        });
+        cells + pending
     }
 }
 
@@ -91,18 +127,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_are_taken_once_and_restored_on_failure() {
+    fn an_unconfirmed_batch_is_sent_again_unchanged() {
         let c = Counts::default();
         c.add(Outcome::Hits, Some(Route::Post), 3);
         c.add(Outcome::Errors, None, 1);
-        assert_eq!(c.peek(Outcome::Hits, None), 3);
-        let taken = c.take();
+        let first = c.batch();
         assert_eq!(
-            taken,
+            first.counts,
             vec![(Outcome::Hits, "post", 3), (Outcome::Errors, "redis", 1)]
         );
-        assert!(c.take().is_empty());
-        c.restore(&taken);
-        assert_eq!(c.peek(Outcome::Hits, Some("post")), 3);
+        c.add(Outcome::Hits, Some(Route::Post), 2);
+        let again = c.batch();
+        assert_eq!(again.number, first.number);
+        assert_eq!(again.counts, first.counts);
+        assert_eq!(c.unsent(Outcome::Hits, Some("post")), 5);
+        c.confirm(first.number);
+        let next = c.batch();
+        assert_eq!(next.number, first.number + 1);
+        assert_eq!(next.counts, vec![(Outcome::Hits, "post", 2)]);
     }
 }

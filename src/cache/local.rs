@@ -29,6 +29,8 @@ struct Lease {
 struct Copy {
     entry: Arc<Entry>,
     generation: u64,
+    /// A copy never outlives the Redis entry it was read from.
+    expires: Instant,
 }
 
 #[derive(Default)]
@@ -77,7 +79,10 @@ impl LocalCopies {
     /// with a Redis lookup.
     pub fn any(&self, key: &str) -> Option<Arc<Entry>> {
         let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
-        copies.get(key).map(|c| c.entry.clone())
+        copies
+            .get(key)
+            .filter(|c| Instant::now() < c.expires)
+            .map(|c| c.entry.clone())
     }
 
     /// The copy of `key` if it was stored under `generation`.
@@ -85,11 +90,11 @@ impl LocalCopies {
         let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
         copies
             .get(key)
-            .filter(|c| c.generation == generation)
+            .filter(|c| c.generation == generation && Instant::now() < c.expires)
             .map(|c| c.entry.clone())
     }
 
-    pub fn put(&self, key: &str, entry: Arc<Entry>, generation: u64) {
+    pub fn put(&self, key: &str, entry: Arc<Entry>, generation: u64, ttl: Duration) {
         let size = entry.body.len() + key.len();
         let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
         if self.bytes.load(Ordering::Relaxed) + size > BUDGET {
@@ -97,7 +102,14 @@ impl LocalCopies {
             copies.clear();
             self.bytes.store(0, Ordering::Relaxed);
         }
-        let old = copies.insert(key.to_string(), Copy { entry, generation });
+        let old = copies.insert(
+            key.to_string(),
+            Copy {
+                entry,
+                generation,
+                expires: Instant::now() + ttl,
+            },
+        );
         self.bytes.fetch_add(size, Ordering::Relaxed);
         if let Some(old) = old {
             self.bytes

@@ -1,11 +1,13 @@
 //! Invalidations stored in the database with the write that caused them.
 //!
-//! A write records the paths it made stale in the same transaction as the
+//! A write records the pages it made stale in the same transaction as the
 //! change. The row is deleted once Redis confirms the keys are gone; while any
-//! row is pending, no instance serves from the cache (see `PageCache`), so an
+//! row is pending, no instance serves from the cache (see `reconcile`), so an
 //! invalidation lost to a Redis outage, a timeout or a crash between commit
-//! and invalidation can never let a stale page out.
+//! and invalidation can never let a stale page out. Only an instance with
+//! Redis deletes a row: one without it leaves the row for those that have it.
 
+use super::deps::Stale;
 use super::keys::Page;
 use crate::db::{self, Db};
 use sqlx::{Any, Transaction};
@@ -14,33 +16,49 @@ use sqlx::{Any, Transaction};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Pending {
     pub id: i64,
-    pub paths: String,
+    pub seq: i64,
+    pub cause: String,
+    everything: i64,
+    paths: String,
 }
 
 impl Pending {
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.paths.lines().filter(|p| !p.is_empty())
+    pub fn stale(&self) -> Stale {
+        if self.everything != 0 {
+            return Stale::Everything;
+        }
+        Stale::Pages(self.paths.lines().filter_map(Page::from_path).collect())
     }
 }
 
-pub async fn record(tx: &mut Transaction<'static, Any>, pages: &[Page]) -> sqlx::Result<i64> {
-    let paths: Vec<String> = pages.iter().map(Page::path).collect();
-    record_paths(tx, &paths.join("\n")).await
-}
-
-pub async fn record_paths(tx: &mut Transaction<'static, Any>, paths: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar("INSERT INTO cache_outbox (paths, created_at) VALUES ($1, $2) RETURNING id")
-        .bind(paths)
-        .bind(db::now())
-        .fetch_one(&mut **tx)
-        .await
+/// Records the invalidation of a write in its transaction.
+pub async fn record(
+    tx: &mut Transaction<'static, Any>,
+    seq: i64,
+    cause: &str,
+    stale: &Stale,
+) -> sqlx::Result<i64> {
+    let paths: Vec<String> = stale.pages().iter().map(Page::path).collect();
+    sqlx::query_scalar(
+        "INSERT INTO cache_outbox (paths, seq, cause, everything, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(paths.join("\n"))
+    .bind(seq)
+    .bind(cause)
+    .bind(i64::from(matches!(stale, Stale::Everything)))
+    .bind(db::now())
+    .fetch_one(&mut **tx)
+    .await
 }
 
 pub async fn pending(db: &Db, limit: i64) -> sqlx::Result<Vec<Pending>> {
-    sqlx::query_as::<_, Pending>("SELECT id, paths FROM cache_outbox ORDER BY id LIMIT $1")
-        .bind(limit)
-        .fetch_all(db)
-        .await
+    sqlx::query_as::<_, Pending>(
+        "SELECT id, seq, cause, everything, paths FROM cache_outbox ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }
 
 pub async fn confirm(db: &Db, id: i64) -> sqlx::Result<()> {
@@ -49,4 +67,11 @@ pub async fn confirm(db: &Db, id: i64) -> sqlx::Result<()> {
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// The sequence number of the newest committed write.
+pub async fn write_seq(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT seq FROM write_lock WHERE id = 1")
+        .fetch_one(db)
+        .await
 }

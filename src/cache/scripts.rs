@@ -3,15 +3,17 @@
 use redis::Script;
 use std::sync::LazyLock;
 
-/// Reads a page, counts the outcome, and returns the cache generation, all
-/// in one round trip.
-/// KEYS: page, stats, minute bucket, generation.
+/// Reads a page, counts the outcome, and returns the generation and epoch,
+/// all in one round trip. An entry rendered under another epoch (an older
+/// site version) is a miss.
+/// KEYS: page, stats, minute bucket, generation, epoch.
 /// ARGV: header of the local copy ('' if none), route, header length,
-///       minute ttl, a fresh generation in case none exists yet.
-/// Returns {1, generation} when the local copy is current (only its header is
-/// compared, so an unchanged page costs a few bytes), {2, generation, value}
-/// for a hit, and {0, generation} for a miss: the generation a later fill
-/// must still see.
+///       minute ttl, a fresh generation in case none exists yet, epoch offset.
+/// Returns {1, gen, epoch, pttl} when the local copy is current (only its header is
+/// compared, so an unchanged page costs a few bytes), {2, gen, epoch, pttl, value}
+/// for a hit, {0, gen, epoch} for a miss (the generation a later fill must
+/// still see), and {3, gen} when Redis has no epoch: it lost its state and
+/// the reconciler must reset it before the cache is used again.
 pub static LOOKUP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -27,19 +29,22 @@ if not generation then
   generation = ARGV[5]
   redis.call('SET', KEYS[4], generation)
 end
-if ARGV[1] ~= '' then
-  if redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1) == ARGV[1] then
-    count('hits')
-    return {1, generation}
-  end
+local epoch = redis.call('GET', KEYS[5])
+if not epoch then
+  return {3, generation}
 end
-local value = redis.call('GET', KEYS[1])
-if value then
+local head = redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+local at = tonumber(ARGV[6])
+if head ~= '' and string.sub(head, at + 1, at + 16) == epoch then
+  if ARGV[1] ~= '' and head == ARGV[1] then
+    count('hits')
+    return {1, generation, epoch, redis.call('PTTL', KEYS[1])}
+  end
   count('hits')
-  return {2, generation, value}
+  return {2, generation, epoch, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1])}
 end
 count('misses')
-return {0, generation}
+return {0, generation, epoch}
 "#,
     )
 });
@@ -60,43 +65,80 @@ return 0
 });
 
 /// Replaces the generation (failing every fill in flight and every local
-/// copy) and removes the stale pages, atomically.
-/// KEYS: generation, pages... ARGV: new generation.
+/// copy), records how far Redis has got, moves the epoch when the write
+/// changed every page, and removes the stale pages, atomically.
+/// KEYS: generation, seq, epoch, pages... ARGV: new generation, the write's
+/// seq, the new epoch ('' to keep it).
+/// Returns the indexes (1-based, among the pages) of the keys that existed.
 pub static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 redis.call('SET', KEYS[1], ARGV[1])
-local removed = 0
-for i = 2, #KEYS do
-  removed = removed + redis.call('UNLINK', KEYS[i])
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tonumber(ARGV[2]) > seq then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+if ARGV[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[3])
+end
+local removed = {}
+for i = 4, #KEYS do
+  if redis.call('UNLINK', KEYS[i]) == 1 then
+    removed[#removed + 1] = i - 3
+  end
 end
 return removed
 "#,
     )
 });
 
-/// The reconciler's round trip: adds the counts made in process, stamps this
-/// instance's flush time (so the panel can wait for every instance's counts),
-/// and returns the generation. Being a write, it also fails while Redis
-/// refuses writes.
-/// KEYS: stats, minute bucket, instances, generation.
-/// ARGV: instance id, minute ttl, then field, n, field, n...
+/// Resets a Redis that is behind the database (restarted from an old
+/// snapshot, failed over to a lagging replica, flushed, evicted): a new
+/// epoch makes every entry it still holds unreadable, without a scan.
+/// KEYS: generation, seq, epoch. ARGV: new generation, database seq, new epoch.
+pub static RESET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local seq = redis.call('GET', KEYS[2])
+if seq and tonumber(seq) >= tonumber(ARGV[2]) and redis.call('EXISTS', KEYS[3]) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
+return 1
+"#,
+    )
+});
+
+/// The reconciler's round trip: adds one batch of counts made in process
+/// (once: a batch retried after a timeout that Redis did run is skipped by
+/// its number), stamps this instance's flush time (so the panel can wait for
+/// every instance's counts), and returns {generation, seq, epoch} ('' for
+/// each that is missing). Being a write, it also fails while Redis refuses
+/// writes.
+/// KEYS: stats, minute bucket, instances, generation, seq, epoch, batches.
+/// ARGV: instance id, minute ttl, batch number, then field, n, field, n...
 /// Fields with a ':' (per route) go to the totals only.
 pub static FLUSH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-for i = 3, #ARGV, 2 do
-  local field, n = ARGV[i], tonumber(ARGV[i + 1])
-  redis.call('HINCRBY', KEYS[1], field, n)
-  if not string.find(field, ':', 1, true) then
-    if redis.call('HINCRBY', KEYS[2], field, n) == n then
-      redis.call('EXPIRE', KEYS[2], ARGV[2])
+local last = tonumber(redis.call('HGET', KEYS[7], ARGV[1]) or '0')
+if tonumber(ARGV[3]) > last then
+  for i = 4, #ARGV, 2 do
+    local field, n = ARGV[i], tonumber(ARGV[i + 1])
+    redis.call('HINCRBY', KEYS[1], field, n)
+    if not string.find(field, ':', 1, true) then
+      if redis.call('HINCRBY', KEYS[2], field, n) == n then
+        redis.call('EXPIRE', KEYS[2], ARGV[2])
+      end
     end
   end
+  redis.call('HSET', KEYS[7], ARGV[1], ARGV[3])
 end
 local now = redis.call('TIME')
 redis.call('HSET', KEYS[3], ARGV[1], now[1] * 1000 + math.floor(now[2] / 1000))
-return redis.call('GET', KEYS[4]) or ''
+return {redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[5]) or '', redis.call('GET', KEYS[6]) or ''}
 "#,
     )
 });

@@ -2,8 +2,9 @@
 //! instance, exact, surviving restarts), the cached keys, and Redis itself.
 
 use super::counts::Outcome;
-use super::keys::{Route, view_pattern};
+use super::keys::Route;
 use super::local::LEASE;
+use super::log::{LOG_LEN, LogEntry};
 use super::{PageCache, RECONCILE_EVERY, scripts};
 use redis::AsyncCommands;
 use serde::Serialize;
@@ -71,6 +72,8 @@ pub struct Snapshot {
     pub keys: Vec<KeyInfo>,
     pub routes: Vec<RouteCounts>,
     pub minutes: Vec<MinutePoint>,
+    /// The last invalidations, newest first.
+    pub invalidations: Vec<LogEntry>,
 }
 
 impl PageCache {
@@ -91,6 +94,7 @@ impl PageCache {
             keys: Vec::new(),
             routes: Vec::new(),
             minutes: Vec::new(),
+            invalidations: Vec::new(),
         };
         let fields = match self.read_redis(&mut snapshot).await {
             Ok(fields) => fields,
@@ -167,11 +171,11 @@ impl PageCache {
         let (secs, micros): (i64, i64) =
             tokio::time::timeout(timeout, redis::cmd("TIME").query_async(&mut *conn)).await??;
         let asked_at = secs * 1000 + micros / 1000;
-        self.flush_counts().await;
+        self.renew().await;
         let deadline = Instant::now() + timeout;
         loop {
             let flushed: HashMap<String, i64> =
-                tokio::time::timeout(timeout, conn.hgetall(self.instances_key())).await??;
+                tokio::time::timeout(timeout, conn.hgetall(self.keys().instances())).await??;
             let waiting = flushed
                 .values()
                 .filter(|&&t| t < asked_at && t > asked_at - INSTANCE_GONE_MS)
@@ -183,14 +187,14 @@ impl PageCache {
                     .map(|(id, _)| id)
                     .collect();
                 if !gone.is_empty() {
-                    let _: Result<i64, _> = conn.hdel(self.instances_key(), gone).await;
+                    let _: Result<i64, _> = conn.hdel(self.keys().instances(), gone).await;
                 }
                 break;
             }
             tokio::time::sleep(RECONCILE_EVERY / 2).await;
         }
         let fields: HashMap<String, u64> =
-            tokio::time::timeout(timeout, conn.hgetall(self.stats_key())).await??;
+            tokio::time::timeout(timeout, conn.hgetall(self.keys().stats())).await??;
 
         // The last hour, one point a minute.
         let now_minute = chrono::Utc::now().timestamp() / 60;
@@ -198,7 +202,7 @@ impl PageCache {
         let mut pipe = redis::pipe();
         for m in &minutes {
             pipe.cmd("HMGET")
-                .arg(self.minute_key(*m))
+                .arg(self.keys().minute(*m))
                 .arg("hits")
                 .arg("misses");
         }
@@ -212,6 +216,13 @@ impl PageCache {
                 hits: hits.unwrap_or(0),
                 misses: misses.unwrap_or(0),
             })
+            .collect();
+
+        let log: Vec<String> =
+            tokio::time::timeout(timeout, conn.lrange(self.keys().log(), 0, LOG_LEN - 1)).await??;
+        snapshot.invalidations = log
+            .iter()
+            .filter_map(|e| serde_json::from_str(e).ok())
             .collect();
 
         let keys = self.scan_view_keys(&mut conn).await?;
@@ -240,11 +251,11 @@ impl PageCache {
     }
 
     /// Every `view/` key of this prefix, found with SCAN (never KEYS).
-    async fn scan_view_keys(
+    pub(super) async fn scan_view_keys(
         &self,
         conn: &mut deadpool_redis::Connection,
     ) -> anyhow::Result<Vec<String>> {
-        let pattern = view_pattern(self.prefix());
+        let pattern = self.keys().view_pattern();
         let mut cursor: u64 = 0;
         let mut keys = Vec::new();
         loop {
@@ -280,18 +291,33 @@ impl PageCache {
         self.clear_local();
         let mut conn = tokio::time::timeout(self.read_timeout() * 4, redis.pool.get()).await??;
         let keys = self.scan_view_keys(&mut conn).await?;
+        let started = std::time::Instant::now();
         let mut removed = 0;
         for batch in keys.chunks(500) {
             let mut invocation = scripts::INVALIDATE.prepare_invoke();
-            invocation.key(self.gen_key()).arg(super::new_generation());
+            invocation
+                .key(self.keys().generation())
+                .key(self.keys().seq())
+                .key(self.keys().epoch())
+                .arg(super::new_generation())
+                .arg(0)
+                .arg("");
             for key in batch {
                 invocation.key(key);
             }
-            let n: u64 =
+            let n: Vec<u64> =
                 tokio::time::timeout(self.read_timeout() * 4, invocation.invoke_async(&mut *conn))
                     .await??;
-            removed += n;
+            removed += n.len() as u64;
         }
+        self.log(LogEntry {
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            cause: "flush".to_string(),
+            keys: removed,
+            confirmed_ms: started.elapsed().as_millis() as u64,
+            rewarmed: 0,
+        })
+        .await;
         // Copies elsewhere carry the old generation; their leases run out now.
         tokio::time::sleep(LEASE).await;
         Ok(removed)

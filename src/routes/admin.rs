@@ -1,14 +1,16 @@
-//! The admin: list, create, edit and delete posts. Every write invalidates the
-//! pages it made stale before its response is sent.
+//! The admin: list, create, edit and delete posts, preview links, and the
+//! site settings. Every write goes through `crate::write`, which removes the
+//! pages it made stale before the response is sent.
 
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
-use crate::http::get_or_head;
-use crate::posts::{self, PostInput, WriteError, Written};
+use crate::http::{get_or_head, see_other};
+use crate::posts::{self, PostInput, WriteError};
 use crate::render::{base_context, human_date};
+use crate::site;
 use crate::state::AppState;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +20,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/posts").route(web::post().to(create)))
         .service(web::resource("/admin/posts/{id}/edit").route(get_or_head().to(edit_form)))
         .service(web::resource("/admin/posts/{id}").route(web::post().to(update)))
-        .service(web::resource("/admin/posts/{id}/delete").route(web::post().to(delete)));
+        .service(web::resource("/admin/posts/{id}/delete").route(web::post().to(delete)))
+        .service(web::resource("/admin/posts/{id}/preview").route(web::post().to(new_preview)))
+        .service(
+            web::resource("/admin/settings")
+                .route(get_or_head().to(settings_form))
+                .route(web::post().to(save_settings)),
+        );
 }
 
 #[derive(Deserialize, Default)]
@@ -27,6 +35,8 @@ pub struct PostForm {
     title: String,
     body: String,
     slug: String,
+    tags: String,
+    publish_at: String,
     published: Option<String>,
     csrf_token: String,
 }
@@ -37,6 +47,8 @@ impl PostForm {
             title: self.title.clone(),
             slug: self.slug.clone(),
             body: self.body.clone(),
+            tags: self.tags.clone(),
+            publish_at: self.publish_at.clone(),
             published: self
                 .published
                 .as_deref()
@@ -45,20 +57,25 @@ impl PostForm {
     }
 }
 
+/// What the editor shows: the submitted input, kept as typed.
 #[derive(Serialize)]
-struct FormView {
+struct PostInputView {
     title: String,
     slug: String,
     body: String,
+    tags: String,
+    publish_at: String,
     published: bool,
 }
 
-impl From<&PostInput> for FormView {
+impl From<&PostInput> for PostInputView {
     fn from(input: &PostInput) -> Self {
-        FormView {
+        PostInputView {
             title: input.title.clone(),
             slug: input.slug.clone(),
             body: input.body.clone(),
+            tags: input.tags.clone(),
+            publish_at: input.publish_at.clone(),
             published: input.published,
         }
     }
@@ -72,21 +89,15 @@ struct AdminRow {
     edit_url: String,
     delete_url: String,
     published: bool,
+    scheduled: bool,
     published_human: String,
     updated_human: String,
 }
 
 fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .content_type("text/html; charset=utf-8")
         .body(body)
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
 }
 
 async fn index(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
@@ -98,8 +109,21 @@ async fn index(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse,
             edit_url: format!("/admin/posts/{}/edit", p.id),
             delete_url: format!("/admin/posts/{}/delete", p.id),
             published: p.published != 0,
+            scheduled: p.published != 0 && p.live == 0,
             published_human: if p.published != 0 {
-                p.published_at.map(human_date).unwrap_or_default()
+                p.published_at
+                    .map(|at| {
+                        let human = human_date(at);
+                        if p.live == 0 {
+                            format!(
+                                "{human} {} UTC",
+                                posts::format_publish_at(at).get(11..).unwrap_or("")
+                            )
+                        } else {
+                            human
+                        }
+                    })
+                    .unwrap_or_default()
             } else {
                 String::new()
             },
@@ -121,20 +145,29 @@ fn render_form(
     state: &AppState,
     admin: &Admin,
     status: StatusCode,
-    id: Option<i64>,
-    form: FormView,
+    post: Option<&posts::Post>,
+    form: PostInputView,
     errors: &[String],
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
     let mut context = base_context(Some((&admin.identity, &token)));
-    context.insert("is_new", &id.is_none());
+    context.insert("is_new", &post.is_none());
     context.insert(
         "action",
-        &id.map_or_else(
+        &post.map_or_else(
             || "/admin/posts".to_string(),
-            |id| format!("/admin/posts/{id}"),
+            |p| format!("/admin/posts/{}", p.id),
         ),
     );
+    if let Some(post) = post.filter(|p| !p.is_live())
+        && let Some(token) = &post.preview_token
+    {
+        context.insert("preview_url", &format!("/preview/{token}"));
+        context.insert(
+            "preview_reset_url",
+            &format!("/admin/posts/{}/preview", post.id),
+        );
+    }
     context.insert("form", &form);
     context.insert("errors", errors);
     Ok(html(
@@ -144,12 +177,10 @@ fn render_form(
 }
 
 async fn new_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
-    let form = FormView {
-        title: String::new(),
-        slug: String::new(),
-        body: String::new(),
+    let form = PostInputView::from(&PostInput {
         published: true,
-    };
+        ..Default::default()
+    });
     render_form(&state, &admin, StatusCode::OK, None, form, &[])
 }
 
@@ -161,13 +192,21 @@ async fn edit_form(
     let post = posts::by_id(&state.db, *id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let form = FormView {
+    let tags = posts::tags_of(&state.db, post.id).await?;
+    let form = PostInputView {
         published: post.is_published(),
-        title: post.title,
-        slug: post.slug,
-        body: post.body,
+        title: post.title.clone(),
+        slug: post.slug.clone(),
+        body: post.body.clone(),
+        tags: tags.join(", "),
+        // A live post keeps its date when the field is left as it is.
+        publish_at: post
+            .published_at
+            .filter(|_| !post.is_live())
+            .map(posts::format_publish_at)
+            .unwrap_or_default(),
     };
-    render_form(&state, &admin, StatusCode::OK, Some(post.id), form, &[])
+    render_form(&state, &admin, StatusCode::OK, Some(&post), form, &[])
 }
 
 async fn create(
@@ -196,13 +235,21 @@ async fn save(
     id: Option<i64>,
     input: PostInput,
 ) -> Result<HttpResponse, AppError> {
+    let existing = match id {
+        Some(id) => Some(
+            posts::by_id(&state.db, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
     let invalid = |errors: Vec<String>| {
         render_form(
             state,
             admin,
             StatusCode::UNPROCESSABLE_ENTITY,
-            id,
-            FormView::from(&input),
+            existing.as_ref(),
+            PostInputView::from(&input),
             &errors,
         )
     };
@@ -211,17 +258,12 @@ async fn save(
         Err(errors) => return invalid(errors),
     };
     let result = match id {
-        None => posts::create(&state.db, valid).await,
-        Some(id) => posts::update(&state.db, id, valid).await,
+        None => posts::create(&state.db, &state.cache, valid).await,
+        Some(id) => posts::update(&state.db, &state.cache, id, valid).await,
     };
     match result {
         Ok(written) => {
-            let slug = written
-                .post
-                .as_ref()
-                .map(|p| p.slug.clone())
-                .unwrap_or_default();
-            invalidate(state, &written).await;
+            let slug = written.post.map(|p| p.slug).unwrap_or_default();
             Ok(see_other(&format!("/posts/{slug}")))
         }
         Err(WriteError::Invalid(errors)) => invalid(errors),
@@ -231,7 +273,7 @@ async fn save(
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct DeleteForm {
+struct TokenForm {
     csrf_token: String,
 }
 
@@ -239,32 +281,92 @@ async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    form: web::Form<DeleteForm>,
+    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify(&admin.session, &form.csrf_token)?;
-    let written = posts::delete(&state.db, *id).await.map_err(write_error)?;
-    invalidate(&state, &written).await;
+    posts::delete(&state.db, &state.cache, *id)
+        .await
+        .map_err(write_error)?;
     Ok(see_other("/admin"))
 }
 
-/// Runs before the response: once the `303` is out, no visitor gets the old page.
-async fn invalidate(state: &AppState, written: &Written) {
-    let confirmed = state
-        .cache
-        .invalidate(written.outbox_id, &written.stale)
-        .await;
-    tracing::info!(
-        pages = ?written.stale.iter().map(|p| p.path()).collect::<Vec<_>>(),
-        confirmed,
-        "invalidated"
-    );
+/// A new preview link; the old one answers `404` from now on.
+async fn new_preview(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf::verify(&admin.session, &form.csrf_token)?;
+    posts::regenerate_preview(&state.db, *id)
+        .await
+        .map_err(write_error)?;
+    Ok(see_other(&format!("/admin/posts/{id}/edit")))
 }
 
 fn write_error(e: WriteError) -> AppError {
     match e {
         WriteError::NotFound => AppError::NotFound,
         WriteError::Db(e) => e.into(),
-        WriteError::Other(e) => AppError::Unexpected(e),
         WriteError::Invalid(errors) => AppError::BadRequest(errors.join(" ")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SettingsForm {
+    title: String,
+    tagline: String,
+    about: String,
+    csrf_token: String,
+}
+
+fn render_settings(
+    state: &AppState,
+    admin: &Admin,
+    status: StatusCode,
+    form: &site::Site,
+    errors: &[String],
+) -> Result<HttpResponse, AppError> {
+    let token = csrf::token(&admin.session)?;
+    let mut context = base_context(Some((&admin.identity, &token)));
+    context.insert("form", form);
+    context.insert("errors", errors);
+    Ok(html(
+        status,
+        state.templates.render("admin/settings.html", &context)?,
+    ))
+}
+
+async fn settings_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
+    let current = site::load(&state.db).await?;
+    render_settings(&state, &admin, StatusCode::OK, &current, &[])
+}
+
+async fn save_settings(
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<SettingsForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf::verify(&admin.session, &form.csrf_token)?;
+    match site::validate(&form.title, &form.tagline, &form.about) {
+        Ok(valid) => {
+            site::update(&state.db, &state.cache, &valid).await?;
+            Ok(see_other("/admin/settings"))
+        }
+        Err(errors) => {
+            let kept = site::Site {
+                title: form.title.clone(),
+                tagline: form.tagline.clone(),
+                about: form.about.clone(),
+            };
+            render_settings(
+                &state,
+                &admin,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &kept,
+                &errors,
+            )
+        }
     }
 }

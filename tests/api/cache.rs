@@ -1,5 +1,7 @@
 use crate::both_databases;
-use crate::helpers::{Backend, Options, browser, spawn_app, spawn_pair, spawn_with, x_cache};
+use crate::helpers::{
+    Backend, Options, browser, spawn_app, spawn_pair, spawn_with, spawn_without_rewarm, x_cache,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -77,7 +79,7 @@ async fn keys_are_normalized_and_the_keyspace_stays_bounded(backend: Backend) {
 both_databases!(keys_are_normalized_and_the_keyspace_stays_bounded);
 
 async fn editing_a_post_removes_exactly_the_pages_that_show_it(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_without_rewarm(backend).await;
     let admin = app.login().await;
     for i in 0..25 {
         admin.create(&format!("Post {i}"), "b").await;
@@ -115,7 +117,7 @@ async fn editing_a_post_removes_exactly_the_pages_that_show_it(backend: Backend)
 both_databases!(editing_a_post_removes_exactly_the_pages_that_show_it);
 
 async fn creating_and_deleting_shift_every_later_index_page(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_without_rewarm(backend).await;
     let admin = app.login().await;
     for i in 0..21 {
         admin.create(&format!("Old {i}"), "b").await;

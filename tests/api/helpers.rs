@@ -77,6 +77,9 @@ pub struct Options {
     pub redis_timeout_ms: u64,
     pub invalidation_timeout_ms: u64,
     pub render_delay_ms: u64,
+    /// Re-warm stale pages after a write (the default, as in production);
+    /// tests of exactly which pages a write removes turn it off to see MISSes.
+    pub rewarm: bool,
 }
 
 impl Options {
@@ -88,6 +91,7 @@ impl Options {
             redis_timeout_ms: 250,
             invalidation_timeout_ms: 1000,
             render_delay_ms: 0,
+            rewarm: true,
         }
     }
 }
@@ -102,6 +106,13 @@ pub struct TestApp {
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(Options::new(backend).await).await
+}
+
+/// An instance that does not re-warm, to observe which pages a write removed.
+pub async fn spawn_without_rewarm(backend: Backend) -> TestApp {
+    let mut options = Options::new(backend).await;
+    options.rewarm = false;
+    spawn_with(options).await
 }
 
 /// Two instances on one database, one Redis and one prefix, as in production.
@@ -123,6 +134,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.redis_timeout_ms = options.redis_timeout_ms;
     settings.invalidation_timeout_ms = options.invalidation_timeout_ms;
     settings.render_delay_ms = options.render_delay_ms;
+    settings.rewarm = if options.rewarm { "on" } else { "off" }.to_string();
     settings.workers = Some(2);
     let app = Application::build(settings).await.expect("folio starts");
     let port = app.port();
@@ -181,6 +193,15 @@ pub async fn submit_login(
         .send()
         .await
         .unwrap()
+}
+
+/// The slug a create or edit redirected to.
+pub fn slug_of(response: &Response) -> String {
+    response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/posts/")
+        .to_string()
 }
 
 pub fn assert_redirect_to(response: &Response, location: &str) {
@@ -344,6 +365,45 @@ impl Admin {
             fields.push(("published", "on"));
         }
         self.post_form(&format!("/admin/posts/{id}"), &fields).await
+    }
+
+    /// Submits the post form with any fields; answers as the server did.
+    pub async fn submit_post(&self, id: Option<i64>, fields: &[(&str, &str)]) -> Response {
+        let path = id.map_or_else(
+            || "/admin/posts".to_string(),
+            |id| format!("/admin/posts/{id}"),
+        );
+        self.post_form(&path, fields).await
+    }
+
+    /// Creates a published post with tags; returns its slug.
+    pub async fn create_tagged(&self, title: &str, tags: &str) -> String {
+        let r = self
+            .submit_post(
+                None,
+                &[
+                    ("title", title),
+                    ("body", "words"),
+                    ("tags", tags),
+                    ("published", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303, "create answers 303");
+        slug_of(&r)
+    }
+
+    pub async fn settings(&self, title: &str, tagline: &str, about: &str) -> Response {
+        self.post_form(
+            "/admin/settings",
+            &[("title", title), ("tagline", tagline), ("about", about)],
+        )
+        .await
+    }
+
+    /// The panel's JSON.
+    pub async fn panel(&self) -> serde_json::Value {
+        self.get("/debug/cache.json").await.json().await.unwrap()
     }
 
     pub async fn delete(&self, id: i64) -> Response {

@@ -6,3 +6,5 @@ mod cli;
 mod debug;
 mod faults;
 mod helpers;
+mod schedule;
+mod site;

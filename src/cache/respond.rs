@@ -1,0 +1,85 @@
+//! The HTTP answer for a cacheable page: `X-Cache`, a strong `ETag` with
+//! `304` for clients that hold the same bytes, and the cache headers.
+
+use super::entry::Entry;
+use super::policy::{Audience, NO_STORE};
+use crate::error::AppError;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, EntityTag, HeaderName, HeaderValue, IfNoneMatch};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+pub const X_CACHE: &str = "x-cache";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+    Bypass,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "HIT",
+            CacheStatus::Miss => "MISS",
+            CacheStatus::Bypass => "BYPASS",
+        }
+    }
+}
+
+/// Sets `X-Cache` on any response.
+pub fn tag(response: &mut HttpResponse, status: CacheStatus) {
+    response.headers_mut().insert(
+        HeaderName::from_static(X_CACHE),
+        HeaderValue::from_static(status.as_str()),
+    );
+}
+
+/// The error page for a cacheable URL, marked with how it was reached.
+pub fn error(e: &AppError, status: CacheStatus) -> HttpResponse {
+    let mut response = e.error_response();
+    tag(&mut response, status);
+    response
+}
+
+/// The response for a page: `304` when the client holds these exact bytes.
+pub fn page(
+    req: &HttpRequest,
+    status: CacheStatus,
+    entry: &Entry,
+    audience: Audience,
+) -> HttpResponse {
+    let etag = EntityTag::new_strong(entry.etag().to_string());
+    let not_modified = audience == Audience::Visitor && client_has(req, &etag);
+    let mut builder = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::build(StatusCode::OK)
+    };
+    // Visitors revalidate every time (cheap with the ETag); an admin's pages
+    // hold a CSRF token and are never stored by a browser or proxy.
+    let cache_control = match audience {
+        Audience::Admin => NO_STORE,
+        Audience::Visitor => "no-cache",
+    };
+    builder
+        .insert_header(header::ETag(etag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::VARY, "Cookie"))
+        .insert_header((HeaderName::from_static(X_CACHE), status.as_str()));
+    if not_modified {
+        return builder.finish();
+    }
+    builder
+        .insert_header((header::CONTENT_TYPE, entry.kind.content_type()))
+        .body(entry.body.clone())
+}
+
+/// `If-None-Match` compared weakly, as RFC 9110 says for GET and HEAD.
+pub fn client_has(req: &HttpRequest, etag: &EntityTag) -> bool {
+    match req.get_header::<IfNoneMatch>() {
+        Some(IfNoneMatch::Any) => true,
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(etag)),
+        None => false,
+    }
+}

@@ -1,0 +1,344 @@
+//! Writes of posts. Each is one `crate::write` transaction that gathers, on
+//! both sides of the change, the facts `cache::deps` needs (where the post
+//! sits in each list it is in, its neighbours), so the stale pages are
+//! computed on the same stable list the change was made to.
+
+use super::{Post, SUMMARY_CHARS, ValidPost, by_id, neighbours, slugify, tags_of};
+use crate::cache::PageCache;
+use crate::cache::deps::{self, Change, List, Placement, Shown, Stale};
+use crate::db::{self, Db};
+use crate::markdown;
+use crate::write::{self, Cause, Committed};
+use sqlx::{Any, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("invalid post")]
+    Invalid(Vec<String>),
+    #[error("post not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A committed write: the post as saved (none after a delete).
+#[derive(Debug)]
+pub struct Written {
+    pub post: Option<Post>,
+    pub committed: Committed,
+}
+
+type Tx = Transaction<'static, Any>;
+
+pub async fn create(db: &Db, cache: &PageCache, post: ValidPost) -> Result<Written, WriteError> {
+    let mut w = write::begin(db).await?;
+    let tx = w.tx();
+    let lists = lists_of(&post.tags, &[]);
+    let before = side(tx, None, &lists).await?;
+    let slug = resolve_slug(tx, &post, None).await?;
+    let now = db::now();
+    let (published_at, live) = publication(&post, None, now);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO posts (slug, title, body, body_html, summary, published, published_at, \
+         created_at, updated_at, live, preview_token) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id",
+    )
+    .bind(&slug)
+    .bind(&post.title)
+    .bind(&post.body)
+    .bind(markdown::to_safe_html(&post.body))
+    .bind(markdown::summary(&post.body, SUMMARY_CHARS))
+    .bind(i64::from(post.published))
+    .bind(published_at)
+    .bind(now)
+    .bind(i64::from(live))
+    .bind(crate::token::random_hex(16))
+    .fetch_one(&mut **tx)
+    .await?;
+    set_tags(tx, id, &post.tags).await?;
+    let saved = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
+    let after = side(tx, Some(&saved), &lists).await?;
+    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
+    let committed = w.commit(cache, Cause::Create(id), stale).await?;
+    Ok(Written {
+        post: Some(saved),
+        committed,
+    })
+}
+
+pub async fn update(
+    db: &Db,
+    cache: &PageCache,
+    id: i64,
+    post: ValidPost,
+) -> Result<Written, WriteError> {
+    let mut w = write::begin(db).await?;
+    let tx = w.tx();
+    let old = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
+    let old_tags = tags_of(&mut **tx, id).await?;
+    let lists = lists_of(&post.tags, &old_tags);
+    let before = side(tx, Some(&old), &lists).await?;
+    let slug = resolve_slug(tx, &post, Some(id)).await?;
+    let now = db::now();
+    let (published_at, live) = publication(&post, Some(&old), now);
+    sqlx::query(
+        "UPDATE posts SET slug = $1, title = $2, body = $3, body_html = $4, summary = $5, \
+         published = $6, published_at = $7, updated_at = $8, live = $9 WHERE id = $10",
+    )
+    .bind(&slug)
+    .bind(&post.title)
+    .bind(&post.body)
+    .bind(markdown::to_safe_html(&post.body))
+    .bind(markdown::summary(&post.body, SUMMARY_CHARS))
+    .bind(i64::from(post.published))
+    .bind(published_at)
+    .bind(now)
+    .bind(i64::from(live))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    set_tags(tx, id, &post.tags).await?;
+    let saved = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
+    let after = side(tx, Some(&saved), &lists).await?;
+    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
+    let committed = w.commit(cache, Cause::Edit(id), stale).await?;
+    Ok(Written {
+        post: Some(saved),
+        committed,
+    })
+}
+
+pub async fn delete(db: &Db, cache: &PageCache, id: i64) -> Result<Written, WriteError> {
+    let mut w = write::begin(db).await?;
+    let tx = w.tx();
+    let old = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
+    let lists = lists_of(&tags_of(&mut **tx, id).await?, &[]);
+    let before = side(tx, Some(&old), &lists).await?;
+    sqlx::query("DELETE FROM post_tags WHERE post_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM posts WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let after = side(tx, None, &lists).await?;
+    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
+    let committed = w.commit(cache, Cause::Delete(id), stale).await?;
+    Ok(Written {
+        post: None,
+        committed,
+    })
+}
+
+/// Puts a scheduled post live if its time has come and nobody did yet.
+/// Exactly once across instances: writers take turns, and the one that
+/// finds it still waiting flips it with its invalidation in one transaction.
+pub async fn go_live(db: &Db, cache: &PageCache, id: i64) -> Result<bool, WriteError> {
+    let mut w = write::begin(db).await?;
+    let tx = w.tx();
+    let Some(post) = by_id(&mut **tx, id).await? else {
+        return Ok(false);
+    };
+    let due = post.is_scheduled() && post.published_at.is_some_and(|at| at <= db::now());
+    if !due {
+        return Ok(false); // dropping the write rolls it back
+    }
+    let lists = lists_of(&tags_of(&mut **tx, id).await?, &[]);
+    let before = side(tx, Some(&post), &lists).await?;
+    sqlx::query("UPDATE posts SET live = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let saved = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
+    let after = side(tx, Some(&saved), &lists).await?;
+    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
+    w.commit(cache, Cause::GoLive(id), stale).await?;
+    Ok(true)
+}
+
+/// A new preview link for a post; the old one stops working. Previews are
+/// never cached, so nothing is invalidated.
+pub async fn regenerate_preview(db: &Db, id: i64) -> Result<(), WriteError> {
+    let done = sqlx::query("UPDATE posts SET preview_token = $1 WHERE id = $2")
+        .bind(crate::token::random_hex(16))
+        .bind(id)
+        .execute(db)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(WriteError::NotFound);
+    }
+    Ok(())
+}
+
+/// When a post is dated and whether it is live, from the form:
+/// a `publish_at` in the future schedules it; one in the past publishes at
+/// once, dated then; none publishes now, except that a post already live
+/// keeps its date (and so its place). Unpublished posts only record a date.
+fn publication(post: &ValidPost, old: Option<&Post>, now: i64) -> (Option<i64>, bool) {
+    let old_live_at = old.filter(|o| o.is_live()).and_then(|o| o.published_at);
+    match (post.published, post.publish_at) {
+        (true, Some(at)) => (Some(at), at <= now),
+        (true, None) => (Some(old_live_at.unwrap_or(now)), true),
+        (false, Some(at)) => (Some(at), false),
+        (false, None) => (old.and_then(|o| o.published_at), false),
+    }
+}
+
+/// The site list and every tag list a write may touch.
+fn lists_of(new_tags: &[String], old_tags: &[String]) -> Vec<List> {
+    let mut lists = vec![List::Site];
+    for tag in new_tags.iter().chain(old_tags) {
+        let list = List::Tag(tag.clone());
+        if !lists.contains(&list) {
+            lists.push(list);
+        }
+    }
+    lists
+}
+
+/// One side of a write, as `deps` sees it.
+struct Side {
+    shown: Option<Shown>,
+    places: Vec<(List, Option<i64>, i64)>,
+    neighbours: Vec<String>,
+}
+
+async fn side(tx: &mut Tx, post: Option<&Post>, lists: &[List]) -> sqlx::Result<Side> {
+    let tags = match post {
+        Some(p) => tags_of(&mut **tx, p.id).await?,
+        None => Vec::new(),
+    };
+    let live_at = post
+        .filter(|p| p.is_live())
+        .and_then(|p| Some((p.published_at?, p.id)));
+    let mut places = Vec::new();
+    for list in lists {
+        let (len, position) = match list {
+            List::Site => {
+                let len = super::published_count(&mut **tx).await?;
+                let position = match live_at {
+                    Some((at, id)) => Some(
+                        sqlx::query_scalar::<_, i64>(
+                            "SELECT COUNT(*) FROM posts WHERE live = 1 \
+                             AND (published_at > $1 OR (published_at = $1 AND id > $2))",
+                        )
+                        .bind(at)
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await?,
+                    ),
+                    None => None,
+                };
+                (len, position)
+            }
+            List::Tag(tag) => {
+                let len = super::tag_count(&mut **tx, tag).await?;
+                let position = match live_at.filter(|_| tags.contains(tag)) {
+                    Some((at, id)) => Some(
+                        sqlx::query_scalar::<_, i64>(
+                            "SELECT COUNT(*) FROM posts WHERE live = 1 \
+                             AND id IN (SELECT post_id FROM post_tags WHERE tag = $3) \
+                             AND (published_at > $1 OR (published_at = $1 AND id > $2))",
+                        )
+                        .bind(at)
+                        .bind(id)
+                        .bind(tag)
+                        .fetch_one(&mut **tx)
+                        .await?,
+                    ),
+                    None => None,
+                };
+                (len, position)
+            }
+        };
+        places.push((list.clone(), position, len));
+    }
+    let neighbours = match live_at {
+        Some((at, id)) => {
+            let (newer, older) = neighbours(tx, at, id).await?;
+            newer.into_iter().chain(older).map(|n| n.slug).collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Side {
+        shown: post.map(|p| Shown {
+            slug: p.slug.clone(),
+            title: p.title.clone(),
+            live: p.is_live(),
+        }),
+        places,
+        neighbours,
+    })
+}
+
+fn change(before: Side, after: Side) -> Change {
+    let placements = before
+        .places
+        .into_iter()
+        .zip(after.places)
+        .map(|((list, b, len_before), (_, a, len_after))| Placement {
+            list,
+            before: b,
+            after: a,
+            len_before,
+            len_after,
+        })
+        .collect();
+    Change {
+        before: before.shown,
+        after: after.shown,
+        placements,
+        neighbours_before: before.neighbours,
+        neighbours_after: after.neighbours,
+    }
+}
+
+async fn set_tags(tx: &mut Tx, id: i64, tags: &[String]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM post_tags WHERE post_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for tag in tags {
+        sqlx::query("INSERT INTO post_tags (post_id, tag) VALUES ($1, $2)")
+            .bind(id)
+            .bind(tag)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The slug to store: the one given (which must be free), or one derived from
+/// the title with a numeric suffix when the plain form is taken.
+async fn resolve_slug(
+    tx: &mut Tx,
+    post: &ValidPost,
+    own_id: Option<i64>,
+) -> Result<String, WriteError> {
+    if let Some(slug) = &post.slug {
+        if slug_taken(tx, slug, own_id).await? {
+            return Err(WriteError::Invalid(vec![format!(
+                "The slug \u{201c}{slug}\u{201d} is already used by another post."
+            )]));
+        }
+        return Ok(slug.clone());
+    }
+    let base = slugify(&post.title);
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while slug_taken(tx, &candidate, own_id).await? {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    Ok(candidate)
+}
+
+async fn slug_taken(tx: &mut Tx, slug: &str, own_id: Option<i64>) -> sqlx::Result<bool> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE slug = $1 AND id <> $2")
+        .bind(slug)
+        .bind(own_id.unwrap_or(-1))
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(count > 0)
+}

@@ -1,0 +1,102 @@
+//! The write path: the one way to change what visitors see.
+//!
+//! `begin` opens a transaction and takes the write turn (bumping the single
+//! `write_lock` row makes writers take turns on both databases, so the
+//! stale pages computed inside are computed on a stable list, and numbers
+//! every write). `Write::commit` records the invalidation in the outbox in
+//! the same transaction, commits, and applies it before returning: a caller
+//! cannot commit without invalidating, and answers only after the pages are
+//! gone. Dropping a `Write` rolls it back.
+
+use crate::cache::PageCache;
+use crate::cache::deps::Stale;
+use crate::cache::invalidate::Receipt;
+use crate::cache::outbox;
+use crate::db::Db;
+use sqlx::{Any, Transaction};
+use std::fmt;
+use std::time::Instant;
+
+/// What caused a write, for the invalidation log.
+#[derive(Debug, Clone, Copy)]
+pub enum Cause {
+    Create(i64),
+    Edit(i64),
+    Delete(i64),
+    GoLive(i64),
+    Settings,
+    Seed,
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Create(id) => write!(f, "create of post {id}"),
+            Cause::Edit(id) => write!(f, "edit of post {id}"),
+            Cause::Delete(id) => write!(f, "delete of post {id}"),
+            Cause::GoLive(id) => write!(f, "scheduled go-live of post {id}"),
+            Cause::Settings => write!(f, "settings"),
+            Cause::Seed => write!(f, "seed"),
+        }
+    }
+}
+
+/// An open write: a transaction holding the write turn.
+pub struct Write {
+    tx: Transaction<'static, Any>,
+    seq: i64,
+}
+
+/// A committed write, its invalidation applied (or left to the reconciler).
+#[derive(Debug)]
+pub struct Committed {
+    pub stale: Stale,
+    /// Whether Redis confirmed the invalidation before the answer.
+    pub confirmed: bool,
+}
+
+pub async fn begin(db: &Db) -> sqlx::Result<Write> {
+    let mut tx = db.begin().await?;
+    let seq: i64 =
+        sqlx::query_scalar("UPDATE write_lock SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+            .fetch_one(&mut *tx)
+            .await?;
+    Ok(Write { tx, seq })
+}
+
+impl Write {
+    pub fn tx(&mut self) -> &mut Transaction<'static, Any> {
+        &mut self.tx
+    }
+
+    /// Commits the change with its invalidation, then applies it.
+    pub async fn commit(
+        mut self,
+        cache: &PageCache,
+        cause: Cause,
+        stale: Stale,
+    ) -> sqlx::Result<Committed> {
+        let cause = cause.to_string();
+        let outbox_id = outbox::record(&mut self.tx, self.seq, &cause, &stale).await?;
+        self.tx.commit().await?;
+        let receipt = Receipt {
+            outbox_id,
+            seq: self.seq,
+            cause,
+            stale,
+            committed: Instant::now(),
+            committed_at: chrono::Utc::now(),
+        };
+        let confirmed = cache.invalidate(&receipt).await;
+        tracing::info!(
+            cause = %receipt.cause,
+            stale = %receipt.stale.describe(),
+            confirmed,
+            "invalidated"
+        );
+        Ok(Committed {
+            stale: receipt.stale,
+            confirmed,
+        })
+    }
+}
