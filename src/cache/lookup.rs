@@ -5,6 +5,7 @@ use super::keys::Page;
 use super::local::UnderLease;
 use super::{PageCache, counts::Outcome, parse_hex, scripts};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// How long per-minute counts are kept, for the hit-ratio chart.
@@ -50,12 +51,14 @@ impl PageCache {
             .key(keys.minute(chrono::Utc::now().timestamp() / 60))
             .key(keys.generation())
             .key(keys.epoch())
+            .key(keys.seq())
             .arg(copy.as_ref().map_or("", |e| e.header()))
             .arg(page.route().as_str())
             .arg(HEADER_LEN)
             .arg(MINUTE_TTL_SECS)
             .arg(super::new_generation())
-            .arg(EPOCH_AT);
+            .arg(EPOCH_AT)
+            .arg(self.0.seen_seq.load(Ordering::SeqCst));
         let mut conn = redis.conn.clone();
         let started = Instant::now();
         let reply = tokio::time::timeout(
@@ -126,7 +129,7 @@ impl PageCache {
             // a concurrent miss just stored, which `render_once` will reuse.
             ("0", Some(epoch)) => Lookup::Miss { generation, epoch },
             ("3", _) => {
-                self.fail("redis has lost its epoch");
+                self.fail("redis lost its state or went back in time");
                 Lookup::Unavailable
             }
             _ => {

@@ -55,7 +55,7 @@ use policy::{Audience, Ttls};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use respond::CacheStatus;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -97,6 +97,9 @@ struct Inner {
     counts: Counts,
     renders: AtomicU64,
     renderer: OnceLock<Arc<dyn Renderer>>,
+    /// The newest write sequence this instance saw Redis hold: a lookup that
+    /// finds Redis behind it refuses to serve (Redis went back in time).
+    seen_seq: AtomicI64,
 }
 
 pub(crate) struct Redis {
@@ -127,6 +130,7 @@ impl PageCache {
             counts: Counts::default(),
             renders: AtomicU64::new(0),
             renderer: OnceLock::new(),
+            seen_seq: AtomicI64::new(0),
         })))
     }
 

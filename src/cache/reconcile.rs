@@ -11,6 +11,7 @@ use super::deps::Stale;
 use super::log::LogEntry;
 use super::lookup::MINUTE_TTL_SECS;
 use super::{PageCache, outbox, parse_hex, scripts};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// How often each instance reconciles: several times per lease.
@@ -86,6 +87,7 @@ impl PageCache {
             // No sequence at all is a new (or emptied) Redis: reset quietly.
             return self.reset(db_seq, renewal.seq.is_some()).await;
         }
+        self.0.seen_seq.fetch_max(db_seq, Ordering::SeqCst);
         if self.0.health.resume() {
             tracing::info!("redis cache in use");
         }

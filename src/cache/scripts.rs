@@ -6,14 +6,17 @@ use std::sync::LazyLock;
 /// Reads a page, counts the outcome, and returns the generation and epoch,
 /// all in one round trip. An entry rendered under another epoch (an older
 /// site version) is a miss.
-/// KEYS: page, stats, minute bucket, generation, epoch.
+/// KEYS: page, stats, minute bucket, generation, epoch, seq.
 /// ARGV: header of the local copy ('' if none), route, header length,
-///       minute ttl, a fresh generation in case none exists yet, epoch offset.
+///       minute ttl, a fresh generation in case none exists yet, epoch offset,
+///       the newest write sequence this instance has seen Redis apply.
 /// Returns {1, gen, epoch, pttl} when the local copy is current (only its header is
 /// compared, so an unchanged page costs a few bytes), {2, gen, epoch, pttl, value}
 /// for a hit, {0, gen, epoch} for a miss (the generation a later fill must
-/// still see), and {3, gen} when Redis has no epoch: it lost its state and
-/// the reconciler must reset it before the cache is used again.
+/// still see), and {3, gen} when Redis has no epoch or is behind what this
+/// instance saw it apply: it lost its state (restarted from an old snapshot,
+/// failed over to a lagging replica) and the reconciler must reset it
+/// before the cache is used again.
 pub static LOOKUP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -30,7 +33,7 @@ if not generation then
   redis.call('SET', KEYS[4], generation)
 end
 local epoch = redis.call('GET', KEYS[5])
-if not epoch then
+if not epoch or tonumber(redis.call('GET', KEYS[6]) or '0') < tonumber(ARGV[7]) then
   return {3, generation}
 end
 local head = redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)

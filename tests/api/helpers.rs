@@ -417,6 +417,8 @@ impl Admin {
 pub struct PrivateRedis {
     pub port: u16,
     child: Option<Child>,
+    /// Where a persistent one keeps its snapshot.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl PrivateRedis {
@@ -426,7 +428,30 @@ impl PrivateRedis {
             .local_addr()
             .unwrap()
             .port();
-        let mut redis = PrivateRedis { port, child: None };
+        let mut redis = PrivateRedis {
+            port,
+            child: None,
+            dir: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    /// One that loads its snapshot (taken with `SAVE`) when restarted, as a
+    /// Redis with RDB persistence does after a crash.
+    pub fn persistent() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("folio-test-redis-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = PrivateRedis {
+            port,
+            child: None,
+            dir: Some(dir),
+        };
         redis.restart();
         redis
     }
@@ -436,17 +461,24 @@ impl PrivateRedis {
     }
 
     pub fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+        let mut command = Command::new("redis-server");
+        command.args([
+            "--port",
+            &self.port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
+        if let Some(dir) = &self.dir {
+            command
+                .arg("--dir")
+                .arg(dir)
+                .args(["--dbfilename", "dump.rdb"]);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -483,5 +515,8 @@ impl PrivateRedis {
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

@@ -5,6 +5,7 @@ mod cache;
 mod cli;
 mod debug;
 mod faults;
+mod forget;
 mod helpers;
 mod schedule;
 mod site;

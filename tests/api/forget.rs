@@ -1,0 +1,144 @@
+//! Redis that forgets what it confirmed, and instances without Redis: folio
+//! never serves a page older than a write it has answered.
+
+use crate::both_databases;
+use crate::helpers::{Backend, Options, PrivateRedis, spawn_pair, spawn_with};
+use std::time::{Duration, Instant};
+
+/// Reads `paths` on both instances for `period`; panics if any shows `old`.
+async fn never_shows(
+    apps: [&crate::helpers::TestApp; 2],
+    paths: &[String],
+    old: &str,
+    period: Duration,
+) {
+    let started = Instant::now();
+    while started.elapsed() < period {
+        for app in apps {
+            for p in paths {
+                let (status, cache, body) = app.fetch(p).await;
+                assert!(status < 500, "{p}: {status}");
+                assert!(!body.contains(old), "{p} served the old content ({cache})");
+            }
+        }
+    }
+}
+
+async fn a_redis_restarted_from_an_older_snapshot_serves_nothing_stale(backend: Backend) {
+    let mut redis = PrivateRedis::persistent();
+    let mut options = Options::new(backend).await;
+    options.redis_url = redis.url();
+    let (a, b) = spawn_pair(options).await;
+    let admin = a.login().await;
+    let slug = admin.create("Title before", "b").await;
+    let paths = vec![
+        "/".to_string(),
+        format!("/posts/{slug}"),
+        "/feed.xml".to_string(),
+    ];
+    for app in [&a, &b] {
+        for p in &paths {
+            app.fetch(p).await;
+            assert_eq!(
+                app.fetch(p).await.1,
+                "HIT",
+                "{p} cached before the snapshot"
+            );
+        }
+    }
+    // The snapshot holds the old pages, the old generation and the old sequence.
+    redis.cli(&["SAVE"]);
+    let id = a.post_id(&slug).await;
+    assert_eq!(
+        admin
+            .edit(id, "Title after", &slug, "b", true)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    for app in [&a, &b] {
+        for p in &paths {
+            app.fetch(p).await; // cached again, with the new title
+        }
+    }
+    // A crash, and a restart from the snapshot.
+    redis.stop();
+    redis.restart();
+    never_shows(
+        [&a, &b],
+        &paths,
+        "Title before",
+        Duration::from_millis(1500),
+    )
+    .await;
+    a.wait_until_cache_in_use().await;
+    b.wait_until_cache_in_use().await;
+    never_shows([&a, &b], &paths, "Title before", Duration::from_millis(300)).await;
+    let (_, cache, body) = a.fetch(&paths[1]).await;
+    assert!(body.contains("Title after"));
+    assert!(
+        cache == "HIT" || cache == "MISS",
+        "the cache is used again: {cache}"
+    );
+}
+both_databases!(a_redis_restarted_from_an_older_snapshot_serves_nothing_stale);
+
+async fn a_flushed_redis_and_a_lost_sequence_are_noticed(backend: Backend) {
+    let redis = PrivateRedis::start();
+    let mut options = Options::new(backend).await;
+    options.redis_url = redis.url();
+    let (a, b) = spawn_pair(options).await;
+    let admin = a.login().await;
+    let slug = admin.create("Kept", "b").await;
+    let path = format!("/posts/{slug}");
+    a.fetch(&path).await;
+    // An operator deletes the bookkeeping keys: the next renewal resets.
+    redis.cli(&[
+        "DEL",
+        &format!("{}seq", a.prefix),
+        &format!("{}epoch", a.prefix),
+    ]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let id = a.post_id(&slug).await;
+    admin.edit(id, "Kept, edited", &slug, "b", true).await;
+    redis.cli(&["FLUSHALL"]);
+    never_shows(
+        [&a, &b],
+        std::slice::from_ref(&path),
+        "Kept<",
+        Duration::from_millis(500),
+    )
+    .await;
+    a.wait_until_cache_in_use().await;
+    assert!(a.fetch(&path).await.2.contains("Kept, edited"));
+}
+both_databases!(a_flushed_redis_and_a_lost_sequence_are_noticed);
+
+async fn a_write_from_an_instance_without_redis_reaches_the_cached_pages(backend: Backend) {
+    let options = Options::new(backend).await;
+    let cached = spawn_with(options.clone()).await;
+    let mut off = options.clone();
+    off.redis_url = "off".to_string();
+    let plain = spawn_with(off).await;
+    let admin = plain.login().await;
+    let slug = admin.create("Written without a cache", "b").await;
+    let path = format!("/posts/{slug}");
+    for p in ["/", path.as_str()] {
+        cached.fetch(p).await;
+        assert_eq!(cached.fetch(p).await.1, "HIT");
+    }
+    let id = plain.post_id(&slug).await;
+    let r = admin
+        .edit(id, "Renamed without a cache", &slug, "b", true)
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    for p in ["/", path.as_str()] {
+        let (_, _, body) = cached.fetch(p).await;
+        assert!(
+            body.contains("Renamed without a cache"),
+            "{p} after the 303"
+        );
+    }
+}
+both_databases!(a_write_from_an_instance_without_redis_reaches_the_cached_pages);
