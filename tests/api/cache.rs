@@ -91,6 +91,7 @@ async fn editing_a_post_removes_exactly_the_pages_that_show_it(backend: Backend)
         "/?page=3",
         "/posts/post-5",
         "/posts/post-6",
+        "/posts/post-8",
         "/feed.xml",
     ];
     for p in pages {
@@ -103,14 +104,16 @@ async fn editing_a_post_removes_exactly_the_pages_that_show_it(backend: Backend)
         .await;
     assert_eq!(r.status().as_u16(), 303);
 
-    // Stale: the post, page 2 (which lists it) and the feed (which holds it).
+    // Stale: the post, page 2 (which lists it), the feed (which holds it) and
+    // its newer neighbour (which links to it by title).
     for p in ["/posts/post-5", "/?page=2", "/feed.xml"] {
         let (_, cache, body) = app.fetch(p).await;
         assert_eq!(cache, "MISS", "{p} was removed");
         assert!(body.contains("Post 5, revised"), "{p} shows the edit");
     }
+    assert_eq!(app.fetch("/posts/post-6").await.1, "MISS", "a neighbour");
     // Untouched pages stay cached.
-    for p in ["/", "/?page=3", "/posts/post-6"] {
+    for p in ["/", "/?page=3", "/posts/post-8"] {
         assert_eq!(app.fetch(p).await.1, "HIT", "{p} was not touched");
     }
 }
