@@ -151,9 +151,15 @@ pub fn cache_config(settings: &Settings) -> CacheConfig {
 fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(BODY_LIMIT)
-        .error_handler(|err, _req| {
+        .error_handler(|err, req| {
+            let empty = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
             let error = match err {
                 UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge,
+                // No form at all carries no CSRF token: refused like a wrong one.
+                UrlencodedError::ContentType if empty => AppError::Csrf,
                 other => AppError::BadRequest(format!("The form could not be read: {other}.")),
             };
             error.into()

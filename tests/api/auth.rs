@@ -236,3 +236,22 @@ async fn logout_without_the_csrf_token_is_forbidden(backend: Backend) {
     );
 }
 both_databases!(logout_without_the_csrf_token_is_forbidden);
+
+async fn a_post_with_no_form_at_all_is_refused_like_a_wrong_token(
+    backend: crate::helpers::Backend,
+) {
+    let app = crate::helpers::spawn_app(backend).await;
+    let admin = app.login().await;
+    for path in [
+        "/logout",
+        "/admin/posts",
+        "/admin/settings",
+        "/debug/cache/flush",
+    ] {
+        let r = admin.client.post(admin.url(path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path}");
+    }
+    // Still logged in: nothing changed.
+    assert_eq!(admin.get("/admin").await.status().as_u16(), 200);
+}
+crate::both_databases!(a_post_with_no_form_at_all_is_refused_like_a_wrong_token);
