@@ -133,6 +133,9 @@ pub struct Settings {
         global = true
     )]
     pub render_delay_ms: u64,
+    /// HTTP caches in front of folio to purge, comma-separated (e.g. `http://127.0.0.1:6081`).
+    #[arg(long, env = "FOLIO_EDGE_PURGE", global = true)]
+    pub edge_purge: Option<String>,
     /// Worker threads of the HTTP server [default: one per core].
     #[arg(long, env = "FOLIO_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -161,6 +164,17 @@ impl Settings {
 
     pub fn redis_enabled(&self) -> bool {
         !self.redis_url.eq_ignore_ascii_case("off")
+    }
+
+    /// The edge purge endpoints, without trailing slashes.
+    pub fn edge_endpoints(&self) -> Vec<String> {
+        self.edge_purge
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|e| e.trim().trim_end_matches('/').to_string())
+            .filter(|e| !e.is_empty())
+            .collect()
     }
 
     pub fn redis_timeout(&self) -> Duration {

@@ -58,6 +58,7 @@ impl Application {
         // became due while no instance was running.
         cache.reconcile().await;
         cache.spawn_reconciler();
+        cache.edge().spawn(db.clone());
         scheduler::run_once(&db, &cache).await;
         scheduler::spawn(db.clone(), cache.clone());
         spawn_session_cleanup(db.clone());
@@ -142,6 +143,7 @@ pub fn cache_config(settings: &Settings) -> CacheConfig {
             page: settings.page_ttl,
         },
         rewarm: settings.rewarm_enabled(),
+        edge: settings.edge_endpoints(),
         read_timeout: settings.redis_timeout(),
         write_timeout: settings.invalidation_timeout(),
         render_delay: Duration::from_millis(settings.render_delay_ms),

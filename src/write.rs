@@ -78,6 +78,7 @@ impl Write {
     ) -> sqlx::Result<Committed> {
         let cause = cause.to_string();
         let outbox_id = outbox::record(&mut self.tx, self.seq, &cause, &stale).await?;
+        let purges = cache.edge().record(&mut self.tx, &stale).await?;
         self.tx.commit().await?;
         let receipt = Receipt {
             outbox_id,
@@ -88,6 +89,8 @@ impl Write {
             committed_at: chrono::Utc::now(),
         };
         let confirmed = cache.invalidate(&receipt).await;
+        // After the lease wait: no instance can produce the old page any more.
+        cache.edge().send_now(cache.db(), &purges).await;
         tracing::info!(
             cause = %receipt.cause,
             stale = %receipt.stale.describe(),

@@ -11,7 +11,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-type Outcome = Result<Arc<Entry>, Arc<AppError>>;
+/// The page, and whether it was stored (so is known current).
+type Outcome = Result<(Arc<Entry>, bool), Arc<AppError>>;
 type FlightKey = (String, String);
 
 #[derive(Default)]
@@ -40,23 +41,24 @@ impl PageCache {
             let done = super::parse_hex(&generation)
                 .and_then(|g| self.0.local.of_generation(&flight_key.0, g));
             if let Some(entry) = done {
-                return Ok(entry);
+                return Ok((entry, true));
             }
             flights.entry(flight_key.clone()).or_default().clone()
         };
         let outcome = cell
             .get_or_init(|| async {
-                let result = self.render_now(render, epoch).await;
-                match &result {
+                match self.render_now(render, epoch).await {
                     Ok(entry) => {
-                        self.fill(page, &generation, entry).await;
+                        let stored = self.fill(page, &generation, &entry).await;
+                        Ok((entry, stored))
                     }
-                    Err(e) if !matches!(**e, AppError::NotFound) => {
-                        tracing::error!(error = ?e, "render failed")
+                    Err(e) => {
+                        if !matches!(*e, AppError::NotFound) {
+                            tracing::error!(error = ?e, "render failed");
+                        }
+                        Err(e)
                     }
-                    Err(_) => {}
                 }
-                result
             })
             .await
             .clone();

@@ -25,6 +25,7 @@
 
 pub mod counts;
 pub mod deps;
+pub mod edge;
 pub mod entry;
 mod flight;
 pub mod health;
@@ -44,6 +45,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use actix_web::{HttpRequest, HttpResponse};
 use counts::{Counts, Outcome};
+use edge::{Edge, EdgeMark};
 use entry::{Entry, Rendered};
 use flight::Flights;
 use futures_util::future::BoxFuture;
@@ -75,6 +77,8 @@ pub struct CacheConfig {
     pub write_timeout: Duration,
     pub render_delay: Duration,
     pub rewarm: bool,
+    /// `FOLIO_EDGE_PURGE` endpoints.
+    pub edge: Vec<String>,
 }
 
 /// The page cache of one instance. Cheap to clone.
@@ -91,6 +95,7 @@ struct Inner {
     write_timeout: Duration,
     render_delay: Duration,
     rewarm: bool,
+    edge: Edge,
     health: Health,
     local: LocalCopies,
     flights: Flights,
@@ -124,6 +129,7 @@ impl PageCache {
             write_timeout: config.write_timeout.max(local::LEASE),
             render_delay: config.render_delay,
             rewarm: config.rewarm,
+            edge: Edge::new(config.edge, &config.prefix),
             health: Health::default(),
             local: LocalCopies::default(),
             flights: Flights::default(),
@@ -153,6 +159,14 @@ impl PageCache {
 
     pub fn ttls(&self) -> Ttls {
         self.0.ttls
+    }
+
+    pub fn edge(&self) -> &Edge {
+        &self.0.edge
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.0.db
     }
 
     /// Whether this instance currently serves from the cache: Redis answered
@@ -188,27 +202,51 @@ impl PageCache {
         Fut: Future<Output = Result<Rendered, AppError>>,
     {
         let route = Some(page.route());
-        let (status, result) = match audience {
+        // `current`: known to be no older than any write answered so far,
+        // which is what the edge may store (see `edge`).
+        let (status, result, current) = match audience {
             Audience::Admin => {
                 self.0.counts.add(Outcome::Bypasses, route, 1);
-                (CacheStatus::Bypass, self.render_now(render, 0).await)
+                (CacheStatus::Bypass, self.render_now(render, 0).await, false)
             }
             Audience::Visitor => match self.lookup(page).await {
-                Lookup::Hit(entry) => (CacheStatus::Hit, Ok(entry)),
-                Lookup::Miss { generation, epoch } => (
-                    CacheStatus::Miss,
-                    self.render_once(page, generation, epoch, render).await,
-                ),
+                Lookup::Hit(entry) => (CacheStatus::Hit, Ok(entry), true),
+                Lookup::Miss { generation, epoch } => {
+                    match self.render_once(page, generation, epoch, render).await {
+                        Ok((entry, stored)) => (CacheStatus::Miss, Ok(entry), stored),
+                        Err(e) => (CacheStatus::Miss, Err(e), false),
+                    }
+                }
                 Lookup::Unavailable => {
                     self.0.counts.add(Outcome::Bypasses, route, 1);
-                    (CacheStatus::Bypass, self.render_now(render, 0).await)
+                    let before = self.write_seq().await;
+                    let result = self.render_now(render, 0).await;
+                    let current = before.is_some() && before == self.write_seq().await;
+                    (CacheStatus::Bypass, result, current)
                 }
             },
         };
+        let edge = match (self.0.edge.enabled(), audience, current) {
+            (false, _, _) => EdgeMark::Off,
+            (true, Audience::Visitor, true) => EdgeMark::Public {
+                ttl: self.0.ttls.secs(page),
+                keys: self.0.edge.page_keys(page),
+            },
+            (true, _, _) => EdgeMark::NoStore,
+        };
         match result {
-            Ok(entry) => respond::page(req, status, &entry, audience),
+            Ok(entry) => respond::page(req, status, &entry, audience, &edge),
             Err(e) => respond::error(&e, status),
         }
+    }
+
+    /// The database's write sequence, when an edge needs to know whether a
+    /// render saw a write commit under it (`None` without an edge or database).
+    async fn write_seq(&self) -> Option<i64> {
+        if !self.0.edge.enabled() {
+            return None;
+        }
+        outbox::write_seq(&self.0.db).await.ok()
     }
 
     async fn render_now<F, Fut>(&self, render: F, epoch: u64) -> Result<Arc<Entry>, Arc<AppError>>

@@ -1,6 +1,7 @@
 //! The HTTP answer for a cacheable page: `X-Cache`, a strong `ETag` with
 //! `304` for clients that hold the same bytes, and the cache headers.
 
+use super::edge::EdgeMark;
 use super::entry::Entry;
 use super::policy::{Audience, NO_STORE};
 use crate::error::AppError;
@@ -48,6 +49,7 @@ pub fn page(
     status: CacheStatus,
     entry: &Entry,
     audience: Audience,
+    edge: &EdgeMark,
 ) -> HttpResponse {
     let etag = EntityTag::new_strong(entry.etag().to_string());
     let not_modified = audience == Audience::Visitor && client_has(req, &etag);
@@ -58,10 +60,19 @@ pub fn page(
     };
     // Visitors revalidate every time (cheap with the ETag); an admin's pages
     // hold a CSRF token and are never stored by a browser or proxy.
-    let cache_control = match audience {
-        Audience::Admin => NO_STORE,
-        Audience::Visitor => "no-cache",
+    let cache_control = match (audience, edge) {
+        (Audience::Admin, _) => NO_STORE.to_string(),
+        (Audience::Visitor, EdgeMark::Off) => "no-cache".to_string(),
+        (Audience::Visitor, EdgeMark::NoStore) => "no-store".to_string(),
+        (Audience::Visitor, EdgeMark::Public { ttl, .. }) => {
+            format!("public, max-age=0, s-maxage={ttl}")
+        }
     };
+    if let EdgeMark::Public { keys, .. } = edge {
+        builder
+            .insert_header(("xkey", keys.as_str()))
+            .insert_header(("surrogate-key", keys.as_str()));
+    }
     builder
         .insert_header(header::ETag(etag))
         .insert_header((header::CACHE_CONTROL, cache_control))

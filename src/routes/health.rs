@@ -28,10 +28,18 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     } else {
         "off"
     };
+    let edge = if state.cache.edge().enabled() {
+        let behind = state.cache.edge().behind(&state.db).await.unwrap_or(-1);
+        let pending = state.cache.edge().pending(&state.db).await.unwrap_or(-1);
+        json!({ "endpoints": state.cache.edge().endpoints().len(), "behind": behind, "pending": pending })
+    } else {
+        json!(null)
+    };
     let body = json!({
         "status": if database_up { "ok" } else { "unavailable" },
         "database": { "up": database_up, "latency_ms": database_ms },
         "redis": { "state": redis, "up": redis == "up", "cache_in_use": state.cache.usable() },
+        "edge": edge,
     });
     let mut response = if database_up {
         HttpResponse::Ok()

@@ -80,6 +80,8 @@ pub struct Options {
     /// Re-warm stale pages after a write (the default, as in production);
     /// tests of exactly which pages a write removes turn it off to see MISSes.
     pub rewarm: bool,
+    /// `FOLIO_EDGE_PURGE`.
+    pub edge_purge: Option<String>,
 }
 
 impl Options {
@@ -92,6 +94,7 @@ impl Options {
             invalidation_timeout_ms: 1000,
             render_delay_ms: 0,
             rewarm: true,
+            edge_purge: None,
         }
     }
 }
@@ -134,6 +137,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.redis_timeout_ms = options.redis_timeout_ms;
     settings.invalidation_timeout_ms = options.invalidation_timeout_ms;
     settings.render_delay_ms = options.render_delay_ms;
+    settings.edge_purge = options.edge_purge.clone();
     settings.rewarm = if options.rewarm { "on" } else { "off" }.to_string();
     settings.workers = Some(2);
     let app = Application::build(settings).await.expect("folio starts");
@@ -224,6 +228,10 @@ pub fn x_cache(response: &Response) -> String {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.rsplit(':').next().unwrap().parse().unwrap()
     }
 
     /// GET as a new anonymous visitor.

@@ -4,6 +4,7 @@ mod blog;
 mod cache;
 mod cli;
 mod debug;
+mod edge;
 mod faults;
 mod forget;
 mod helpers;
