@@ -86,13 +86,8 @@ async fn insert(tx: &mut Transaction<'static, Any>, i: i64) -> anyhow::Result<()
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(id) = id {
-        for tag in sample_tags(i) {
-            sqlx::query("INSERT INTO post_tags (post_id, tag) VALUES ($1, $2)")
-                .bind(id)
-                .bind(tag)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let tags: Vec<String> = sample_tags(i).iter().map(|t| t.to_string()).collect();
+        posts::set_tags(tx, id, &tags).await?;
     }
     Ok(())
 }

@@ -294,7 +294,8 @@ fn change(before: Side, after: Side) -> Change {
     }
 }
 
-async fn set_tags(tx: &mut Tx, id: i64, tags: &[String]) -> sqlx::Result<()> {
+/// Replaces a post's tags (inside a write).
+pub(crate) async fn set_tags(tx: &mut Tx, id: i64, tags: &[String]) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM post_tags WHERE post_id = $1")
         .bind(id)
         .execute(&mut **tx)

@@ -146,14 +146,8 @@ async fn publish_at_in_the_past_back_dates_and_none_publishes_now(backend: Backe
 }
 both_databases!(publish_at_in_the_past_back_dates_and_none_publishes_now);
 
-async fn previews_are_private_uncached_and_die_with_the_post(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let admin = app.login().await;
-    let r = admin
-        .submit_post(None, &[("title", "Secret draft"), ("body", "not yet")])
-        .await;
-    let slug = slug_of(&r);
-    let id = app.post_id(&slug).await;
+/// The preview link the edit page of post `id` offers.
+async fn preview_link(admin: &crate::helpers::Admin, id: i64) -> String {
     let edit = admin
         .get(&format!("/admin/posts/{id}/edit"))
         .await
@@ -163,10 +157,21 @@ async fn previews_are_private_uncached_and_die_with_the_post(backend: Backend) {
     let start = edit
         .find("/preview/")
         .expect("the edit page offers a preview link");
-    let link: String = edit[start..]
+    edit[start..]
         .chars()
         .take_while(|c| *c != '"' && *c != '<')
-        .collect();
+        .collect()
+}
+
+async fn previews_are_private_uncached_and_die_with_the_post(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    let r = admin
+        .submit_post(None, &[("title", "Secret draft"), ("body", "not yet")])
+        .await;
+    let slug = slug_of(&r);
+    let id = app.post_id(&slug).await;
+    let link = preview_link(&admin, id).await;
     assert!(
         link.len() >= "/preview/".len() + 32,
         "at least 128 bits: {link}"
@@ -197,17 +202,7 @@ async fn previews_are_private_uncached_and_die_with_the_post(backend: Backend) {
         .await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(app.fetch(&link).await.0, 404, "revoked");
-    let edit = admin
-        .get(&format!("/admin/posts/{id}/edit"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let start = edit.find("/preview/").unwrap();
-    let link: String = edit[start..]
-        .chars()
-        .take_while(|c| *c != '"' && *c != '<')
-        .collect();
+    let link = preview_link(&admin, id).await;
 
     // Live: the link leads to the post. Deleted: gone.
     admin.edit(id, "Secret draft", &slug, "now", true).await;
