@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod forms;
 pub mod http;
 pub mod listing;
 pub mod markdown;

@@ -13,7 +13,6 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::error::UrlencodedError;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, ResponseError, web};
 use anyhow::Context;
@@ -79,7 +78,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(form_config())
+                .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render))
                 .wrap(
                     SessionMiddleware::builder(store.clone(), key.clone())
@@ -148,24 +147,6 @@ pub fn cache_config(settings: &Settings) -> CacheConfig {
         write_timeout: settings.invalidation_timeout(),
         render_delay: Duration::from_millis(settings.render_delay_ms),
     }
-}
-
-fn form_config() -> web::FormConfig {
-    web::FormConfig::default()
-        .limit(BODY_LIMIT)
-        .error_handler(|err, req| {
-            let empty = req
-                .headers()
-                .get(actix_web::http::header::CONTENT_LENGTH)
-                .is_none_or(|v| v.as_bytes() == b"0");
-            let error = match err {
-                UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge,
-                // No form at all carries no CSRF token: refused like a wrong one.
-                UrlencodedError::ContentType if empty => AppError::Csrf,
-                other => AppError::BadRequest(format!("The form could not be read: {other}.")),
-            };
-            error.into()
-        })
 }
 
 /// The cookie key: from config, else generated once and kept in the

@@ -5,6 +5,7 @@
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
+use crate::forms::Form;
 use crate::http::{get_or_head, see_other};
 use crate::posts::{self, PostInput, WriteError};
 use crate::render::{base_context, human_date};
@@ -212,7 +213,7 @@ async fn edit_form(
 async fn create(
     state: web::Data<AppState>,
     admin: Admin,
-    form: web::Form<PostForm>,
+    form: Form<PostForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify(&admin.session, &form.csrf_token)?;
     save(&state, &admin, None, form.input()).await
@@ -222,7 +223,7 @@ async fn update(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    form: web::Form<PostForm>,
+    form: Form<PostForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify(&admin.session, &form.csrf_token)?;
     save(&state, &admin, Some(*id), form.input()).await
@@ -281,7 +282,7 @@ async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    form: web::Form<TokenForm>,
+    form: Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify(&admin.session, &form.csrf_token)?;
     posts::delete(&state.db, &state.cache, *id)
@@ -295,7 +296,7 @@ async fn new_preview(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    form: web::Form<TokenForm>,
+    form: Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify(&admin.session, &form.csrf_token)?;
     posts::regenerate_preview(&state.db, *id)
@@ -346,7 +347,7 @@ async fn settings_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpR
 async fn save_settings(
     state: web::Data<AppState>,
     admin: Admin,
-    form: web::Form<SettingsForm>,
+    form: Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify(&admin.session, &form.csrf_token)?;
     match site::validate(&form.title, &form.tagline, &form.about) {

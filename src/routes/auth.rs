@@ -5,6 +5,7 @@
 use crate::auth::session::{self, Viewer};
 use crate::auth::{self as accounts, csrf, password};
 use crate::error::AppError;
+use crate::forms::Form;
 use crate::http::{client_ip, get_or_head, local_next};
 use crate::render::base_context;
 use crate::state::AppState;
@@ -77,7 +78,7 @@ async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
-    form: web::Form<LoginForm>,
+    form: Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     csrf::verify(&viewer.session, &form.csrf_token)?;
@@ -123,7 +124,7 @@ struct LogoutForm {
     csrf_token: String,
 }
 
-async fn logout(viewer: Viewer, form: web::Form<LogoutForm>) -> Result<HttpResponse, AppError> {
+async fn logout(viewer: Viewer, form: Form<LogoutForm>) -> Result<HttpResponse, AppError> {
     csrf::verify(&viewer.session, &form.csrf_token)?;
     // Deletes the row: the old cookie, replayed, finds no session.
     viewer.session.purge();

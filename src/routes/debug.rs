@@ -4,6 +4,7 @@ use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::cache::stats::{MinutePoint, Snapshot};
 use crate::error::AppError;
+use crate::forms::Form;
 use crate::http::get_or_head;
 use crate::render::base_context;
 use crate::state::AppState;
@@ -51,7 +52,7 @@ struct FlushForm {
 async fn flush(
     state: web::Data<AppState>,
     admin: Admin,
-    form: web::Form<FlushForm>,
+    form: Form<FlushForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify(&admin.session, &form.csrf_token)?;
     match state.cache.flush().await {

@@ -211,3 +211,47 @@ async fn unknown_post_ids_answer_404(backend: Backend) {
     );
 }
 both_databases!(unknown_post_ids_answer_404);
+
+async fn forms_that_are_not_utf8_answer_400_and_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    let slug = admin.create("Clean title", "b").await;
+    let id = app.post_id(&slug).await;
+    let token = admin.csrf.clone();
+    let bodies: Vec<Vec<u8>> = vec![
+        format!("title=Bad%C3%28utf8&body=b&published=on&csrf_token={token}").into_bytes(),
+        [
+            b"title=Bad \xff\xfe utf8&body=b&published=on&csrf_token=".as_slice(),
+            token.as_bytes(),
+        ]
+        .concat(),
+    ];
+    for path in [
+        "/admin/posts".to_string(),
+        format!("/admin/posts/{id}"),
+        "/admin/settings".to_string(),
+        "/login".to_string(),
+    ] {
+        for body in &bodies {
+            let r = admin
+                .client
+                .post(admin.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 400, "{path}");
+            assert!(
+                r.text().await.unwrap().contains("UTF-8"),
+                "{path}: a clear answer"
+            );
+        }
+    }
+    assert_eq!(post_count(&app).await, 1, "nothing was created");
+    let (_, _, post) = app.fetch(&format!("/posts/{slug}")).await;
+    assert!(post.contains("Clean title") && !post.contains('\u{fffd}'));
+    let (_, _, home) = app.fetch("/").await;
+    assert!(home.contains(">folio<"), "the settings are unchanged");
+}
+both_databases!(forms_that_are_not_utf8_answer_400_and_change_nothing);
