@@ -74,6 +74,10 @@ pub struct Snapshot {
     pub minutes: Vec<MinutePoint>,
     /// The last invalidations, newest first.
     pub invalidations: Vec<LogEntry>,
+    /// Edge purges not yet confirmed, and how many of those are late
+    /// (`None` without `FOLIO_EDGE_PURGE`).
+    pub edge_pending: Option<i64>,
+    pub edge_behind: Option<i64>,
 }
 
 impl PageCache {
@@ -95,7 +99,13 @@ impl PageCache {
             routes: Vec::new(),
             minutes: Vec::new(),
             invalidations: Vec::new(),
+            edge_pending: None,
+            edge_behind: None,
         };
+        if self.edge().enabled() {
+            snapshot.edge_pending = self.edge().pending(self.db()).await.ok();
+            snapshot.edge_behind = self.edge().behind(self.db()).await.ok();
+        }
         let fields = match self.read_redis(&mut snapshot).await {
             Ok(fields) => fields,
             Err(e) => {

@@ -75,6 +75,16 @@ async fn a_scheduled_post_goes_live_by_itself_on_every_instance(backend: Backend
             );
         }
     }
+    let id = a.post_id(&slug).await;
+    let log = admin.panel().await["invalidations"].clone();
+    let causes: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["cause"].as_str())
+        .collect();
+    let go_live = format!("scheduled go-live of post {id}");
+    assert!(causes.contains(&go_live.as_str()), "{causes:?}");
 }
 both_databases!(a_scheduled_post_goes_live_by_itself_on_every_instance);
 
