@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod cache;
+pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -123,10 +123,6 @@ impl Application {
         self.db.clone()
     }
 
-    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
-    }
-
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

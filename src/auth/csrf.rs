@@ -2,7 +2,6 @@
 
 use crate::error::AppError;
 use actix_session::Session;
-use rand::Rng;
 use subtle::ConstantTimeEq;
 
 const KEY: &str = "csrf";
@@ -42,6 +41,5 @@ pub fn verify(session: &Session, submitted: &str) -> Result<(), AppError> {
 }
 
 fn new_token() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::token::random_hex(32)
 }

@@ -8,7 +8,6 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_session::{Session, SessionExt};
 use actix_web::cookie::time::Duration;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
-use rand::Rng;
 use std::collections::HashMap;
 use std::future::{Ready, ready};
 
@@ -25,12 +24,9 @@ impl DbSessionStore {
     }
 }
 
+/// 256 random bits.
 fn new_session_id() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut rng = rand::rng();
-    (0..64)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    crate::token::random_hex(32)
 }
 
 fn expiry(ttl: &Duration) -> i64 {

@@ -17,13 +17,13 @@ const KEY_LIST_LIMIT: usize = 500;
 const INSTANCE_GONE_MS: i64 = 2000;
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Counts {
+pub struct Totals {
     pub hits: u64,
     pub misses: u64,
     pub bypasses: u64,
 }
 
-impl Counts {
+impl Totals {
     /// Hits over cache lookups, when there were any.
     pub fn hit_ratio(&self) -> Option<f64> {
         let lookups = self.hits + self.misses;
@@ -35,7 +35,7 @@ impl Counts {
 pub struct RouteCounts {
     pub route: &'static str,
     #[serde(flatten)]
-    pub counts: Counts,
+    pub counts: Totals,
     pub hit_ratio: Option<f64>,
     pub hit_percent: Option<String>,
 }
@@ -126,7 +126,7 @@ impl PageCache {
         snapshot.misses = get("misses");
         snapshot.bypasses = get("bypasses");
         snapshot.errors = get("errors");
-        snapshot.hit_ratio = Counts {
+        snapshot.hit_ratio = Totals {
             hits: snapshot.hits,
             misses: snapshot.misses,
             bypasses: snapshot.bypasses,
@@ -136,7 +136,7 @@ impl PageCache {
             .iter()
             .map(|route| {
                 let r = route.as_str();
-                let counts = Counts {
+                let counts = Totals {
                     hits: get(&format!("hits:{r}")),
                     misses: get(&format!("misses:{r}")),
                     bypasses: get(&format!("bypasses:{r}")),

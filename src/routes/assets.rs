@@ -1,8 +1,9 @@
 //! `/static/…`: the stylesheet and images, compiled into the binary so folio
 //! runs from any directory, served with long-lived cache headers.
 
+use crate::cache::respond::client_has;
 use crate::http::get_or_head;
-use actix_web::http::header;
+use actix_web::http::header::{self, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -29,12 +30,8 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
             .content_type("text/plain; charset=utf-8")
             .body("not found");
     };
-    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(bytes));
-    let cached = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let etag = EntityTag::new_strong(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes)));
+    let cached = client_has(&req, &etag);
     let mut response = if cached {
         HttpResponse::NotModified()
     } else {
@@ -42,7 +39,7 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     };
     response
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .insert_header((header::ETAG, etag));
+        .insert_header(header::ETag(etag));
     if cached {
         return response.finish();
     }

@@ -3,7 +3,7 @@
 //! nothing for them to invalidate.
 
 use crate::auth::session::{self, Viewer};
-use crate::auth::{self as accounts, csrf, password};
+use crate::auth::{self, csrf, password};
 use crate::error::AppError;
 use crate::forms::Form;
 use crate::http::{client_ip, get_or_head, local_next};
@@ -88,8 +88,8 @@ async fn login(
         tracing::warn!(%ip, "login throttled");
         return Err(AppError::TooManyAttempts);
     }
-    let account = if accounts::valid_username(&username) {
-        accounts::find(&state.db, &username).await?
+    let account = if auth::valid_username(&username) {
+        auth::find(&state.db, &username).await?
     } else {
         None
     };
