@@ -35,11 +35,34 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => AppError::NotFound,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                AppError::DatabaseUnavailable(e)
-            }
+            e if database_unavailable(&e) => AppError::DatabaseUnavailable(e),
             other => AppError::Unexpected(anyhow::Error::new(other)),
         }
+    }
+}
+
+/// Errors that say the database cannot serve now, rather than that the
+/// query is wrong: `503`, not `500`.
+fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with extended codes.
+            // PostgreSQL: shutting down, cannot connect now, too many
+            // connections, and the connection exception class 08.
+            let sqlite_busy =
+                matches!(code.parse::<i64>(), Ok(c) if c & 0xff == 5 || c & 0xff == 6);
+            sqlite_busy
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+                || code.starts_with("08")
+                || db.message().contains("database is locked")
+        }
+        _ => false,
     }
 }
 

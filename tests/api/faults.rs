@@ -186,3 +186,30 @@ async fn an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others(backe
     assert_eq!(pending, 0, "the outbox is drained");
 }
 both_databases!(an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others);
+
+/// Another process holds SQLite's write lock for longer than folio waits:
+/// the write answers 503 with a page, not 500, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_sqlite_database_answers_503_and_changes_nothing() {
+    use sqlx::{Connection, Executor};
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+    let admin = app.login().await;
+    let slug = admin.create("Before the lock", "b").await;
+    let id = app.post_id(&slug).await;
+    let url = sqlx::query_scalar::<_, String>(
+        "SELECT file FROM pragma_database_list WHERE name = 'main'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let mut holder = sqlx::SqliteConnection::connect(&format!("sqlite://{url}"))
+        .await
+        .unwrap();
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let r = admin.edit(id, "During the lock", &slug, "b", true).await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(r.text().await.unwrap().to_lowercase().contains("database"));
+    holder.execute("ROLLBACK").await.unwrap();
+    let (_, _, body) = app.fetch(&format!("/posts/{slug}")).await;
+    assert!(body.contains("Before the lock") && !body.contains("During the lock"));
+}
