@@ -7,6 +7,7 @@ mod debug;
 mod edge;
 mod faults;
 mod forget;
+mod forms;
 mod helpers;
 mod schedule;
 mod site;
