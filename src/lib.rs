@@ -4,6 +4,7 @@ pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod db_health;
 pub mod error;
 pub mod forms;
 pub mod http;

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::pages::Pages;
 use crate::render::Templates;
 use crate::state::AppState;
-use crate::{auth, db, routes, scheduler, telemetry};
+use crate::{auth, db, db_health, routes, scheduler, telemetry};
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_web::cookie::{Key, SameSite};
@@ -93,6 +93,7 @@ impl Application {
                         )
                         .build(),
                 )
+                .wrap(from_fn(db_health::guard))
                 .wrap(from_fn(policy::no_store_by_default))
                 .wrap(from_fn(telemetry::observe))
                 .configure(routes::config)

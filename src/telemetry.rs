@@ -79,18 +79,22 @@ pub async fn observe(
     let route = route_label(req.path());
     let method = req.method().clone();
     let span = tracing::info_span!("request", id = %request_id, method = %method, route);
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
-    let status = res.status().as_u16();
-    let cache = cache_label(
-        res.headers()
-            .get(X_CACHE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert(REQUEST_ID.clone(), value);
-    }
+    // An error that reaches here (a failing session store answers this way)
+    // becomes its response after this middleware: log it all the same.
+    let (status, cache) = match &result {
+        Ok(res) => (
+            res.status().as_u16(),
+            cache_label(
+                res.headers()
+                    .get(X_CACHE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            ),
+        ),
+        Err(e) => (e.as_response_error().status_code().as_u16(), "none"),
+    };
     // One histogram per request (its `_count` is the request counter), with
     // static label values: this runs on every cache hit.
     metrics::histogram!(
@@ -109,6 +113,10 @@ pub async fn observe(
             "served"
         );
     });
+    let mut res = result?;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
     Ok(res)
 }
 

@@ -8,10 +8,38 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_session::{Session, SessionExt};
 use actix_web::cookie::time::Duration;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::{Ready, ready};
 
 type State = HashMap<String, String>;
+
+tokio::task_local! {
+    /// Why the store failed during this request. actix-session answers any
+    /// store error with an opaque `500` of its own; `db_health::guard` reads
+    /// this to answer `503` when the database is what failed.
+    static STORE_ERROR: RefCell<Option<AppError>>;
+}
+
+/// Runs `fut` (the session middleware and what it wraps) and returns, with
+/// its output, why the store failed if it did.
+pub async fn recording_store_errors<F: Future>(fut: F) -> (F::Output, Option<AppError>) {
+    STORE_ERROR
+        .scope(RefCell::new(None), async {
+            let output = fut.await;
+            (output, STORE_ERROR.with(|e| e.borrow_mut().take()))
+        })
+        .await
+}
+
+/// Records a query error for `recording_store_errors`, returning what
+/// actix-session gets (it only logs it).
+fn store_failed(e: sqlx::Error) -> anyhow::Error {
+    let error = AppError::from(e);
+    let message = anyhow::anyhow!("the session store failed: {error:?}");
+    let _ = STORE_ERROR.try_with(|slot| *slot.borrow_mut() = Some(error));
+    message
+}
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -41,7 +69,7 @@ impl SessionStore for DbSessionStore {
                 .bind(db::now())
                 .fetch_optional(&self.db)
                 .await
-                .map_err(|e| LoadError::Other(e.into()))?;
+                .map_err(|e| LoadError::Other(store_failed(e)))?;
         state
             .map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(e.into())))
             .transpose()
@@ -56,7 +84,7 @@ impl SessionStore for DbSessionStore {
             .bind(expiry(ttl))
             .execute(&self.db)
             .await
-            .map_err(|e| SaveError::Other(e.into()))?;
+            .map_err(|e| SaveError::Other(store_failed(e)))?;
         SessionKey::try_from(id).map_err(|e| SaveError::Other(e.into()))
     }
 
@@ -77,7 +105,7 @@ impl SessionStore for DbSessionStore {
         .bind(db::now())
         .execute(&self.db)
         .await
-        .map_err(|e| UpdateError::Other(e.into()))?;
+        .map_err(|e| UpdateError::Other(store_failed(e)))?;
         if updated.rows_affected() == 1 {
             return Ok(key);
         }
@@ -93,7 +121,8 @@ impl SessionStore for DbSessionStore {
             .bind(expiry(ttl))
             .bind(key.as_ref())
             .execute(&self.db)
-            .await?;
+            .await
+            .map_err(store_failed)?;
         Ok(())
     }
 
@@ -101,7 +130,8 @@ impl SessionStore for DbSessionStore {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(key.as_ref())
             .execute(&self.db)
-            .await?;
+            .await
+            .map_err(store_failed)?;
         Ok(())
     }
 }

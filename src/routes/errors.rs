@@ -1,13 +1,14 @@
 //! Error pages: any error answer that is not already HTML (from `AppError`,
 //! extractors or unknown routes) is rendered with `errors/error.html`.
 
+use crate::error::AppError;
 use crate::render::base_context;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::web;
+use actix_web::{HttpResponse, ResponseError, web};
 
 pub fn render<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
@@ -30,13 +31,9 @@ pub fn render<B: MessageBody + 'static>(
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .filter(|s| !s.is_empty() && s.len() < 500);
     let (heading, message) = describe(status, detail);
-    let page = req.app_data::<web::Data<AppState>>().and_then(|state| {
-        let mut context = base_context(None);
-        context.insert("status", &status.as_u16());
-        context.insert("heading", &heading);
-        context.insert("message", &message);
-        state.templates.render("errors/error.html", &context).ok()
-    });
+    let page = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| html(state, status, &heading, &message));
     let (content_type, body) = match page {
         Some(html) => ("text/html; charset=utf-8", html),
         None => (
@@ -56,6 +53,33 @@ pub fn render<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
         req, response,
     )))
+}
+
+/// `e`'s answer as an HTML page, for middleware that runs outside
+/// `ErrorHandlers` (headers and extensions kept).
+pub fn page(state: &AppState, e: &AppError) -> HttpResponse {
+    let response = e.error_response();
+    let status = response.status();
+    let (heading, message) = describe(status, Some(e.to_string()));
+    match html(state, status, &heading, &message) {
+        Some(body) => {
+            let mut response = response.set_body(BoxBody::new(body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            response
+        }
+        None => response,
+    }
+}
+
+fn html(state: &AppState, status: StatusCode, heading: &str, message: &str) -> Option<String> {
+    let mut context = base_context(None);
+    context.insert("status", &status.as_u16());
+    context.insert("heading", heading);
+    context.insert("message", message);
+    state.templates.render("errors/error.html", &context).ok()
 }
 
 fn describe(status: StatusCode, detail: Option<String>) -> (String, String) {
