@@ -2,10 +2,11 @@
 //!
 //! Handlers return `Result<_, AppError>`. Expected outcomes a visitor can cause
 //! (not found, login required, bad token, throttled) are variants with their own
-//! status; anything else is `Unexpected`, logged with its cause and shown as a
-//! generic 500. Infrastructure code uses `anyhow` with context and converts at
-//! the handler boundary. Form validation is not an error: handlers re-render the
-//! form with `422` themselves.
+//! status; a database that cannot serve now (unreachable, or a SQLite file
+//! locked past the busy timeout) is `503`; anything else is `Unexpected`,
+//! logged with its cause and shown as a generic 500. Infrastructure code uses
+//! `anyhow` with context and converts at the handler boundary. Form validation
+//! is not an error: handlers re-render the form with `422` themselves.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -27,6 +28,10 @@ pub enum AppError {
     TooManyAttempts,
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] sqlx::Error),
+    /// The database is marked down (`db_health`): answered at once, without
+    /// trying it; the failure that marked it was logged then.
+    #[error("the database is unavailable")]
+    DatabaseDown,
     #[error("something went wrong")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -42,25 +47,20 @@ impl From<sqlx::Error> for AppError {
 }
 
 /// Errors that say the database cannot serve now, rather than that the
-/// query is wrong: `503`, not `500`.
+/// query is wrong: `503`, not `500`. Connection-level ones also mark the
+/// database down (`db_health`); a busy or locked SQLite file does not, since
+/// it still serves reads and other writes once the lock is released.
 fn database_unavailable(e: &sqlx::Error) -> bool {
+    if crate::db_health::is_connection_failure(e) {
+        return true;
+    }
     match e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with extended codes.
-            // PostgreSQL: shutting down, cannot connect now, too many
-            // connections, and the connection exception class 08.
             let sqlite_busy =
                 matches!(code.parse::<i64>(), Ok(c) if c & 0xff == 5 || c & 0xff == 6);
-            sqlite_busy
-                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
-                || code.starts_with("08")
-                || db.message().contains("database is locked")
+            sqlite_busy || db.message().contains("database is locked")
         }
         _ => false,
     }
@@ -88,7 +88,9 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::DatabaseUnavailable(_) | AppError::DatabaseDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,13 +102,23 @@ impl ResponseError for AppError {
                 .insert_header((header::LOCATION, location))
                 .finish();
         }
-        if self.status_code().is_server_error() {
+        // A fast `DatabaseDown` was logged once, when the database was marked down.
+        if self.status_code().is_server_error() && !matches!(self, AppError::DatabaseDown) {
             tracing::error!(error = ?self, "request failed");
         }
         // The error page itself is rendered by `routes::errors` from this message.
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code())
             .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(self.to_string())
+            .body(self.to_string());
+        if let AppError::DatabaseUnavailable(e) = self
+            && crate::db_health::is_connection_failure(e)
+        {
+            // Seen by `db_health::guard`, which marks the database down.
+            response
+                .extensions_mut()
+                .insert(crate::db_health::ConnectionLost);
+        }
+        response
     }
 }

@@ -7,6 +7,7 @@ use crate::auth::session::Identity;
 use crate::cache::entry::{ContentKind, Rendered};
 use crate::cache::keys::Page;
 use crate::db::Db;
+use crate::db_health::DbHealth;
 use crate::error::AppError;
 use crate::listing::{FEED_LEN, PAGE_SIZE, page_count};
 use crate::posts::{self, Post, PostSummary};
@@ -23,6 +24,8 @@ const WORDS_PER_MINUTE: usize = 220;
 /// What page renders need.
 pub struct Pages {
     pub db: Db,
+    /// A render while the database is marked down fails at once.
+    pub health: DbHealth,
     pub templates: Arc<Templates>,
     /// Public origin without a trailing slash, from config only.
     pub base_url: String,
@@ -84,6 +87,7 @@ impl Pages {
         page: &Page,
         admin: Option<Admin<'_>>,
     ) -> Result<Rendered, AppError> {
+        self.health.check()?;
         let site = site::load(&self.db).await?;
         let mut context = match &admin {
             Some(a) => base_context(Some((a.identity, a.csrf_token))),

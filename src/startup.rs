@@ -1,6 +1,6 @@
 //! Builds the application from settings and runs it.
 
-use crate::auth::session::{DbSessionStore, purge_expired};
+use crate::auth::session::{self, DbSessionStore, purge_expired};
 use crate::cache::policy::{self, Ttls};
 use crate::cache::{CacheConfig, PageCache};
 use crate::config::Settings;
@@ -43,11 +43,14 @@ impl Application {
         )
         .await?;
         let key = session_key(&settings, &db).await?;
+        let db_health = db_health::DbHealth::default();
+        db_health.spawn_prober(settings.database_url.clone());
 
         let cache = PageCache::new(cache_config(&settings), db.clone())?;
         let templates = Arc::new(Templates::new()?);
         let pages = Arc::new(Pages {
             db: db.clone(),
+            health: db_health.clone(),
             templates: templates.clone(),
             base_url: settings.base_url(),
         });
@@ -64,6 +67,7 @@ impl Application {
 
         let state = web::Data::new(AppState {
             db: db.clone(),
+            db_health,
             cache: cache.clone(),
             templates,
             pages,
@@ -82,7 +86,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render))
                 .wrap(
                     SessionMiddleware::builder(store.clone(), key.clone())
-                        .cookie_name("folio_session".to_string())
+                        .cookie_name(session::COOKIE.to_string())
                         .cookie_http_only(true)
                         .cookie_same_site(SameSite::Lax)
                         .cookie_secure(secure)

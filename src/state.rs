@@ -3,6 +3,7 @@
 use crate::auth::throttle::LoginThrottle;
 use crate::cache::PageCache;
 use crate::db::Db;
+use crate::db_health::DbHealth;
 use crate::pages::Pages;
 use crate::render::Templates;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -10,6 +11,8 @@ use std::sync::Arc;
 
 pub struct AppState {
     pub db: Db,
+    /// Whether the database is marked down (see `db_health`).
+    pub db_health: DbHealth,
     pub cache: PageCache,
     pub templates: Arc<Templates>,
     /// Renders the public pages (shared with the cache, to re-warm them).

@@ -14,6 +14,9 @@ use std::future::{Ready, ready};
 
 type State = HashMap<String, String>;
 
+/// The session cookie's name.
+pub const COOKIE: &str = "folio_session";
+
 tokio::task_local! {
     /// Why the store failed during this request. actix-session answers any
     /// store error with an opaque `500` of its own; `db_health::guard` reads

@@ -16,12 +16,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 /// being away only slows it down.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
-    let database_up = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db),
-    )
-    .await
-    .is_ok_and(|r| r.is_ok());
+    // Marked down: say so at once; the prober is already trying it.
+    let database_up = !state.db_health.is_down()
+        && tokio::time::timeout(
+            Duration::from_secs(2),
+            sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok());
     let database_ms = started.elapsed().as_secs_f64() * 1000.0;
     let redis = if state.cache.enabled() {
         if state.cache.usable() { "up" } else { "down" }
@@ -37,7 +39,7 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     };
     let body = json!({
         "status": if database_up { "ok" } else { "unavailable" },
-        "database": { "up": database_up, "latency_ms": database_ms },
+        "database": { "up": database_up, "marked_down": state.db_health.is_down(), "latency_ms": database_ms },
         "redis": { "state": redis, "up": redis == "up", "cache_in_use": state.cache.usable() },
         "edge": edge,
     });

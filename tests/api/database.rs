@@ -1,8 +1,19 @@
 //! The database locked or gone: `503` with a page, never `500`, logged,
-//! nothing half-written.
+//! nothing half-written; and while it is gone, `503` at once rather than
+//! after the pool's acquire timeout.
+//!
+//! SQLite cannot be made unreachable, but another process can hold its write
+//! lock; PostgreSQL can be, for one test only, by reaching it through a
+//! proxy the test cuts. So each test runs on the database it can fault.
 
-use crate::helpers::{ADMIN_PASSWORD, ADMIN_USER, Backend, TestApp, browser, csrf_in, spawn_app};
+use crate::helpers::{
+    ADMIN_PASSWORD, ADMIN_USER, Backend, Options, TestApp, browser, csrf_in, spawn_app, spawn_with,
+};
 use sqlx::{Connection, Executor};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
 
 /// Requests the app has logged, from its request histogram in `/metrics`.
 /// The recorder is shared by every app in this process: compare before and
@@ -96,4 +107,138 @@ async fn session_writes_while_sqlite_is_locked_answer_503_and_are_logged() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
+}
+
+/// A TCP proxy to PostgreSQL that a test can cut: every connection closed
+/// and new ones refused, as when the server stops, without touching the
+/// server every other test uses.
+struct Proxy {
+    port: u16,
+    target: String,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = Proxy {
+            port: listener.local_addr().unwrap().port(),
+            target,
+            tasks: Arc::default(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let tasks = self.tasks.clone();
+        let target = self.target.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(pipe);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    async fn cut(&self) {
+        let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    async fn restore(&self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.serve(listener);
+    }
+}
+
+/// PostgreSQL goes away under a running app: the first request that meets
+/// it answers 503 with a page (not 500) once the pool gives up; from then on
+/// requests answer 503 at once; when it is back, the app recovers by itself
+/// and nothing was half-written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_gone_answers_503_at_once_and_recovers() {
+    let mut options = Options::new(Backend::Postgres).await;
+    let mut url = url::Url::parse(&options.database_url).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = Proxy::start(target).await;
+    url.set_port(Some(proxy.port)).unwrap();
+    options.database_url = url.to_string();
+    let app = spawn_with(options).await;
+    let admin = app.login().await;
+    let slug = admin.create("Before the outage", "b").await;
+    let id = app.post_id(&slug).await;
+    let marked_before = marked_down_total(&app).await;
+
+    proxy.cut().await;
+    let started = Instant::now();
+    let r = admin.edit(id, "During the outage", &slug, "b", true).await;
+    assert_unavailable_page(r, "the edit that meets the outage").await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(marked_down_total(&app).await > marked_before);
+
+    // Known to be gone: no more waiting on the pool.
+    for path in ["/admin", &format!("/admin/posts/{id}/edit")] {
+        let started = Instant::now();
+        let r = admin.get(path).await;
+        assert!(started.elapsed() < Duration::from_secs(1), "{path} at once");
+        assert_unavailable_page(r, path).await;
+    }
+    let started = Instant::now();
+    let r = admin.edit(id, "During the outage", &slug, "b", true).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "an edit at once"
+    );
+    assert_unavailable_page(r, "a second edit").await;
+    for path in ["/", "/tags", &format!("/posts/{slug}")] {
+        let started = Instant::now();
+        let status = app.get(path).await.status().as_u16();
+        assert!(started.elapsed() < Duration::from_secs(1), "{path} at once");
+        assert!(matches!(status, 200 | 503), "{path}: {status}");
+    }
+    let started = Instant::now();
+    let health = app.get("/healthz").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "/healthz at once"
+    );
+    assert_eq!(health.status().as_u16(), 503);
+
+    proxy.restore().await;
+    let started = Instant::now();
+    loop {
+        if admin.get("/admin").await.status().as_u16() == 200 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the app recovers by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+    let (_, _, body) = app.fetch(&format!("/posts/{slug}")).await;
+    assert!(body.contains("Before the outage") && !body.contains("During the outage"));
+    let r = admin.edit(id, "After the outage", &slug, "b", true).await;
+    assert_eq!(r.status().as_u16(), 303);
+}
+
+/// How often this process marked a database down (shared by every app in
+/// the process; only this file's tests cause it).
+async fn marked_down_total(app: &TestApp) -> u64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find(|l| l.starts_with("folio_db_marked_down_total "))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
 }
