@@ -7,7 +7,8 @@
 //! proxy the test cuts. So each test runs on the database it can fault.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, ADMIN_USER, Backend, Options, TestApp, browser, csrf_in, spawn_app, spawn_with,
+    ADMIN_PASSWORD, ADMIN_USER, Admin, Backend, Options, TestApp, browser, csrf_in, spawn_app,
+    spawn_with,
 };
 use sqlx::{Connection, Executor};
 use std::sync::{Arc, Mutex};
@@ -215,22 +216,36 @@ async fn postgres_gone_answers_503_at_once_and_recovers() {
     assert_eq!(health.status().as_u16(), 503);
 
     proxy.restore().await;
+    recovers(&admin).await;
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+    let (_, _, body) = app.fetch(&format!("/posts/{slug}")).await;
+    assert!(body.contains("Before the outage") && !body.contains("During the outage"));
+    let r = admin.edit(id, "After the outage", &slug, "b", true).await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    // A second outage, met this time by a visitor's render: the mark is set
+    // again, and cleared again.
+    proxy.cut().await;
+    let marked_before = marked_down_total(&app).await;
+    assert_unavailable_page(app.get("/about").await, "a visitor's render").await;
+    assert!(marked_down_total(&app).await > marked_before);
     let started = Instant::now();
-    loop {
-        if admin.get("/admin").await.status().as_u16() == 200 {
-            break;
-        }
+    assert_unavailable_page(admin.get("/admin").await, "/admin").await;
+    assert!(started.elapsed() < Duration::from_secs(1), "/admin at once");
+    proxy.restore().await;
+    recovers(&admin).await;
+}
+
+/// The admin's pages work again within 5 s, with no help.
+async fn recovers(admin: &Admin) {
+    let started = Instant::now();
+    while admin.get("/admin").await.status().as_u16() != 200 {
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "the app recovers by itself"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
-    let (_, _, body) = app.fetch(&format!("/posts/{slug}")).await;
-    assert!(body.contains("Before the outage") && !body.contains("During the outage"));
-    let r = admin.edit(id, "After the outage", &slug, "b", true).await;
-    assert_eq!(r.status().as_u16(), 303);
 }
 
 /// How often this process marked a database down (shared by every app in
