@@ -39,9 +39,10 @@ pub fn shared_redis_url() -> String {
     std::env::var("FOLIO_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
 }
 
+/// The server's URL without a database; scripts/test creates this role.
 fn postgres_base() -> String {
     std::env::var("FOLIO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+        .unwrap_or_else(|_| "postgres://folio_test:folio_test@127.0.0.1:5432".to_string())
 }
 
 fn unique() -> String {
@@ -58,7 +59,7 @@ pub async fn fresh_database(backend: Backend) -> String {
         }
         Backend::Postgres => {
             let name = format!("folio_test_{}", unique());
-            let mut conn = AnyConnection::connect(&format!("{}/test", postgres_base()))
+            let mut conn = AnyConnection::connect(&format!("{}/folio_test", postgres_base()))
                 .await
                 .expect("PostgreSQL is reachable");
             conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
