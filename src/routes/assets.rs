@@ -13,6 +13,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/css/site.css"),
     ),
     (
+        "css/highlight.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/css/highlight.css"),
+    ),
+    (
         "img/favicon.svg",
         "image/svg+xml",
         include_bytes!("../../static/img/favicon.svg"),
