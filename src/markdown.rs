@@ -281,40 +281,43 @@ mod tests {
     }
 
     /// The committed stylesheet is what syntect makes of two of its themes:
-    /// a light one, and a dark one for readers whose system is dark. The
-    /// themes' own page colours are dropped: `pre` keeps the site's.
+    /// a light one, and a dark one for readers whose system is dark. Each
+    /// sits in its own media query, so neither theme's more specific
+    /// selectors win over the other's. The themes' own page colours are
+    /// dropped: `pre` keeps the site's.
     /// Regenerate with `FOLIO_WRITE_HIGHLIGHT_CSS=1 cargo test --lib highlight_stylesheet`.
     #[test]
     fn highlight_stylesheet_is_generated_from_the_themes() {
         use syntect::highlighting::ThemeSet;
         use syntect::html::css_for_theme_with_class_style;
         let themes = ThemeSet::load_defaults();
-        let css_of = |name: &str| {
+        let indented_css_of = |name: &str| {
             let mut theme = themes.themes[name].clone();
             theme.settings.foreground = None;
             theme.settings.background = None;
             css_for_theme_with_class_style(&theme, CLASS_STYLE)
                 .unwrap()
                 .replace(".hl-code {\n}\n\n", "")
+                .trim_end()
+                .lines()
+                .map(|l| {
+                    if l.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  {l}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
         };
-        let dark = css_of("base16-ocean.dark")
-            .lines()
-            .map(|l| {
-                if l.is_empty() {
-                    String::new()
-                } else {
-                    format!("  {l}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
         let generated = format!(
             "/* Code highlighting: classes written by src/markdown.rs when a post is\n   \
              saved. Generated, do not edit: see the test\n   \
-             highlight_stylesheet_is_generated_from_the_themes. */\n\n{}\n\
+             highlight_stylesheet_is_generated_from_the_themes. */\n\n\
+             @media not all and (prefers-color-scheme: dark) {{\n{}\n}}\n\n\
              @media (prefers-color-scheme: dark) {{\n{}\n}}\n",
-            css_of("InspiredGitHub").trim_end(),
-            dark.trim_end()
+            indented_css_of("InspiredGitHub"),
+            indented_css_of("base16-ocean.dark"),
         );
         if std::env::var_os("FOLIO_WRITE_HIGHLIGHT_CSS").is_some() {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/static/css/highlight.css");
