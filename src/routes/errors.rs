@@ -116,7 +116,10 @@ async fn add_from_database(state: &AppState, status: StatusCode, context: &mut t
 
 fn describe(status: StatusCode, detail: Option<String>) -> (String, String) {
     let (heading, fallback) = match status {
-        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address."),
+        StatusCode::NOT_FOUND => (
+            "Page not found",
+            "There is nothing at this address: the page may have moved, or the link may have a typo in it.",
+        ),
         StatusCode::FORBIDDEN => (
             "Forbidden",
             "The form has expired or did not come from this site; reload the page and try again.",
