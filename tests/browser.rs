@@ -16,14 +16,16 @@ mod app;
 mod checks;
 #[path = "browser/driver.rs"]
 mod driver;
+#[path = "browser/page.rs"]
+mod page;
 
 use app::{ADMIN_PASSWORD, ADMIN_USER, Folio};
+use fantoccini::Locator;
 use fantoccini::key::Key;
-use fantoccini::{Client, Locator};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DESKTOP: (u32, u32) = (1280, 900);
 /// Where the post the admin writes ends up (its slug comes from its title).
@@ -55,8 +57,10 @@ async fn a_visitor_and_the_admin_use_the_blog_in_a_real_browser() {
     let seeded = folio.seed(15).await;
     let browser = driver::Browser::launch().await;
     let mut run = Run {
-        client: browser.client.clone(),
-        folio: &folio,
+        page: page::Page {
+            client: browser.client.clone(),
+            base: folio.base.clone(),
+        },
         shots: screenshot_dir(),
         findings: Vec::new(),
     };
@@ -70,9 +74,8 @@ async fn a_visitor_and_the_admin_use_the_blog_in_a_real_browser() {
     run.report();
 }
 
-struct Run<'a> {
-    client: Client,
-    folio: &'a Folio,
+struct Run {
+    page: page::Page,
     shots: PathBuf,
     /// `(page, check, what is wrong)`
     findings: Vec<(&'static str, &'static str, String)>,
@@ -88,95 +91,107 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-impl Run<'_> {
+impl Run {
     async fn scenario(&mut self, seeded: &[String]) {
-        driver::set_viewport(&self.client, DESKTOP.0, DESKTOP.1).await;
+        driver::set_viewport(&self.page.client, DESKTOP.0, DESKTOP.1).await;
 
         // A visitor reads the index: the ten newest posts, then page 2.
-        self.goto("/").await;
-        assert_eq!(self.texts(".summary__title a").await.len(), 10);
-        assert_eq!(self.texts(".summary__title a").await[0], seeded[14]);
-        assert_eq!(self.text(".pagination__status").await, "Page 1 of 2");
+        self.page.goto("/").await;
+        assert_eq!(self.page.texts(".summary__title a").await.len(), 10);
+        assert_eq!(self.page.texts(".summary__title a").await[0], seeded[14]);
+        assert_eq!(self.page.text(".pagination__status").await, "Page 1 of 2");
         self.keyboard_focus_is_visible().await;
         self.favicon_is_served().await;
         self.look("index").await;
-        self.click("a[rel=next]").await;
-        self.wait_for_path("/?page=2").await;
-        assert_eq!(self.texts(".summary__title a").await.len(), 5);
-        assert_eq!(self.text(".pagination__status").await, "Page 2 of 2");
-        self.click("a[rel=prev]").await;
-        self.wait_for_path("/").await;
+        self.page.click("a[rel=next]").await;
+        self.page.wait_for_path("/?page=2").await;
+        assert_eq!(self.page.texts(".summary__title a").await.len(), 5);
+        assert_eq!(self.page.text(".pagination__status").await, "Page 2 of 2");
+        self.page.click("a[rel=prev]").await;
+        self.page.wait_for_path("/").await;
 
         // … and opens a post: rendered Markdown with its code highlighted.
-        let first = self.client.find(Locator::Css(".summary__title a")).await;
+        let first = self
+            .page
+            .client
+            .find(Locator::Css(".summary__title a"))
+            .await;
         let href = first.unwrap().attr("href").await.unwrap().unwrap();
-        self.click(".summary__title a").await;
-        self.wait_for_path(&href).await;
-        assert_eq!(self.text("h1.post__title").await, seeded[14]);
-        assert!(!self.texts(".prose h2").await.is_empty());
+        self.page.click(".summary__title a").await;
+        self.page.wait_for_path(&href).await;
+        assert_eq!(self.page.text("h1.post__title").await, seeded[14]);
+        assert!(!self.page.texts(".prose h2").await.is_empty());
         self.code_is_highlighted().await;
         self.check_layout("a long post").await;
 
         // The admin logs in through the form; a wrong password says so.
-        self.click(".site-nav a[href='/login']").await;
-        self.wait_for_path("/login").await;
+        self.page.click(".site-nav a[href='/login']").await;
+        self.page.wait_for_path("/login").await;
         self.look("login").await;
         self.log_in("not the password").await;
         assert!(
-            self.text("[role=alert]")
+            self.page
+                .text("[role=alert]")
                 .await
                 .contains("Wrong username or password")
         );
-        assert_eq!(self.value("#username").await, ADMIN_USER);
+        assert_eq!(self.page.value("#username").await, ADMIN_USER);
         self.log_in(ADMIN_PASSWORD).await;
-        self.wait_for_path("/").await;
-        assert!(self.exists(".site-nav form[action='/logout']").await);
+        self.page.wait_for_path("/").await;
+        assert!(self.page.exists(".site-nav form[action='/logout']").await);
 
         // … writes a post with a fenced Rust block; an empty title is refused.
-        self.click(".site-nav a[href='/admin/posts/new']").await;
-        self.wait_for_path("/admin/posts/new").await;
+        self.page
+            .click(".site-nav a[href='/admin/posts/new']")
+            .await;
+        self.page.wait_for_path("/admin/posts/new").await;
         // One word wider than a phone: the title must wrap, not widen the page.
         let title = "Highlighted code from a browser, supercalifragilisticexpialidocious";
-        self.type_into("#body", POST_BODY).await;
-        self.type_into("#tags", "rust, testing").await;
+        self.page.type_into("#body", POST_BODY).await;
+        self.page.type_into("#tags", "rust, testing").await;
         self.look("editor").await;
         self.empty_title_is_refused().await;
-        assert!(self.value("#body").await.contains("fn hit_ratio"), "kept");
-        self.type_into("#title", title).await;
-        self.submit("#title").await;
-        self.wait_for_path(NEW_POST_PATH).await;
-        assert_eq!(self.text("h1.post__title").await, title);
+        assert!(
+            self.page.value("#body").await.contains("fn hit_ratio"),
+            "kept"
+        );
+        self.page.type_into("#title", title).await;
+        self.page.submit("#title").await;
+        self.page.wait_for_path(NEW_POST_PATH).await;
+        assert_eq!(self.page.text("h1.post__title").await, title);
         self.code_is_highlighted().await;
         self.code_scrolls_inside_itself_on_a_phone().await;
 
         // … logs out, and a visitor sees the new post at once.
-        self.click(".site-nav form[action='/logout'] button").await;
-        self.wait_for_path("/").await;
-        assert!(self.exists(".site-nav a[href='/login']").await);
-        assert_eq!(self.texts(".summary__title a").await[0], title);
-        self.goto("/").await;
-        assert_eq!(self.texts(".summary__title a").await[0], title);
+        self.page
+            .click(".site-nav form[action='/logout'] button")
+            .await;
+        self.page.wait_for_path("/").await;
+        assert!(self.page.exists(".site-nav a[href='/login']").await);
+        assert_eq!(self.page.texts(".summary__title a").await[0], title);
+        self.page.goto("/").await;
+        assert_eq!(self.page.texts(".summary__title a").await[0], title);
         self.check_layout("index with a long word").await;
-        self.click(".summary__title a").await;
-        self.wait_for_path(NEW_POST_PATH).await;
+        self.page.click(".summary__title a").await;
+        self.page.wait_for_path(NEW_POST_PATH).await;
         self.look("post").await;
         self.dark_scheme_is_followed().await;
 
         // A visitor who mistypes an address is helped on.
-        self.goto("/posts/no-such-post").await;
-        assert_eq!(self.text("h1").await, "Page not found");
-        assert!(self.exists("main a[href='/']").await);
-        assert!(self.exists("main a[href='/feed.xml']").await);
-        assert_eq!(self.texts(".recent-posts a").await[0], title);
+        self.page.goto("/posts/no-such-post").await;
+        assert_eq!(self.page.text("h1").await, "Page not found");
+        assert!(self.page.exists("main a[href='/']").await);
+        assert!(self.page.exists("main a[href='/feed.xml']").await);
+        assert_eq!(self.page.texts(".recent-posts a").await[0], title);
         self.look("not-found").await;
 
         // The admin's cache panel counts the visitors' hits and misses.
-        self.goto("/login").await;
+        self.page.goto("/login").await;
         self.log_in(ADMIN_PASSWORD).await;
-        self.wait_for_path("/").await;
-        self.click(".site-nav a[href='/debug/cache']").await;
-        self.wait_for_path("/debug/cache").await;
-        let stats = self.texts(".stat").await;
+        self.page.wait_for_path("/").await;
+        self.page.click(".site-nav a[href='/debug/cache']").await;
+        self.page.wait_for_path("/debug/cache").await;
+        let stats = self.page.texts(".stat").await;
         for label in ["hits", "misses"] {
             let stat = stats
                 .iter()
@@ -190,7 +205,8 @@ impl Run<'_> {
 
     /// Screenshots of the top of the page at both sizes, and the layout checks.
     async fn look(&mut self, page: &'static str) {
-        self.client
+        self.page
+            .client
             .execute(
                 "document.activeElement.blur(); window.scrollTo(0, 0)",
                 vec![],
@@ -198,21 +214,21 @@ impl Run<'_> {
             .await
             .unwrap();
         self.screenshot(&format!("{page}-desktop")).await;
-        driver::set_viewport(&self.client, PHONE.0, PHONE.1).await;
+        driver::set_viewport(&self.page.client, PHONE.0, PHONE.1).await;
         self.screenshot(&format!("{page}-phone")).await;
-        driver::set_viewport(&self.client, DESKTOP.0, DESKTOP.1).await;
+        driver::set_viewport(&self.page.client, DESKTOP.0, DESKTOP.1).await;
         self.check_layout(page).await;
     }
 
     /// On a phone, no horizontal scrolling; every form control has a label.
     async fn check_layout(&mut self, page: &'static str) {
-        driver::set_viewport(&self.client, PHONE.0, PHONE.1).await;
-        if let Some(overflow) = checks::horizontal_overflow(&self.client).await {
+        driver::set_viewport(&self.page.client, PHONE.0, PHONE.1).await;
+        if let Some(overflow) = checks::horizontal_overflow(&self.page.client).await {
             self.findings
                 .push((page, "no horizontal scrolling", overflow));
         }
-        driver::set_viewport(&self.client, DESKTOP.0, DESKTOP.1).await;
-        for control in checks::unlabelled_controls(&self.client).await {
+        driver::set_viewport(&self.page.client, DESKTOP.0, DESKTOP.1).await;
+        for control in checks::unlabelled_controls(&self.page.client).await {
             self.findings.push((page, "labelled controls", control));
         }
     }
@@ -220,8 +236,8 @@ impl Run<'_> {
     /// The first Tab reaches the skip link, visibly; following it takes the
     /// next Tab into the main content, past the header's links.
     async fn keyboard_focus_is_visible(&mut self) {
-        checks::press(&self.client, Key::Tab).await;
-        let skip = checks::focused(&self.client).await;
+        checks::press(&self.page.client, Key::Tab).await;
+        let skip = checks::focused(&self.page.client).await;
         assert_eq!(
             (skip.tag.as_str(), skip.text.as_str(), skip.href.as_deref()),
             ("a", "Skip to content", Some("#main")),
@@ -229,11 +245,12 @@ impl Run<'_> {
         );
         assert!(skip.in_view, "the focused skip link is on screen");
         assert!(skip.ring, "the skip link shows focus: {}", skip.style);
-        checks::press(&self.client, Key::Enter).await;
-        checks::press(&self.client, Key::Tab).await;
-        let next = checks::focused(&self.client).await;
+        checks::press(&self.page.client, Key::Enter).await;
+        checks::press(&self.page.client, Key::Tab).await;
+        let next = checks::focused(&self.page.client).await;
         assert!(
-            self.client
+            self.page
+                .client
                 .execute(
                     "return document.querySelector('main').contains(document.activeElement)",
                     vec![]
@@ -252,9 +269,9 @@ impl Run<'_> {
     async fn dark_scheme_is_followed(&mut self) {
         const COLOURS: &str = "return [getComputedStyle(document.body).backgroundColor,
             getComputedStyle(document.querySelector('.prose pre .hl-storage')).color]";
-        let light = self.client.execute(COLOURS, vec![]).await.unwrap();
-        driver::set_color_scheme(&self.client, "dark").await;
-        let dark = self.client.execute(COLOURS, vec![]).await.unwrap();
+        let light = self.page.client.execute(COLOURS, vec![]).await.unwrap();
+        driver::set_color_scheme(&self.page.client, "dark").await;
+        let dark = self.page.client.execute(COLOURS, vec![]).await.unwrap();
         assert_ne!(light[0], dark[0], "the page turns dark");
         assert_ne!(light[1], dark[1], "code takes the dark theme's colours");
         let channels: Vec<u32> = dark[0]
@@ -268,14 +285,15 @@ impl Run<'_> {
             "a dark background: {dark}"
         );
         self.screenshot("post-dark-desktop").await;
-        driver::set_viewport(&self.client, PHONE.0, PHONE.1).await;
+        driver::set_viewport(&self.page.client, PHONE.0, PHONE.1).await;
         self.screenshot("post-dark-phone").await;
-        driver::set_viewport(&self.client, DESKTOP.0, DESKTOP.1).await;
-        driver::set_color_scheme(&self.client, "light").await;
+        driver::set_viewport(&self.page.client, DESKTOP.0, DESKTOP.1).await;
+        driver::set_color_scheme(&self.page.client, "light").await;
     }
 
     async fn favicon_is_served(&self) {
         let answer = self
+            .page
             .client
             .execute(
                 "return fetch(document.querySelector('link[rel=icon]').href)
@@ -289,6 +307,7 @@ impl Run<'_> {
 
     async fn code_is_highlighted(&mut self) {
         let colours = self
+            .page
             .client
             .execute(
                 "const code = document.querySelector('.prose pre code');
@@ -306,8 +325,9 @@ impl Run<'_> {
 
     /// A long line of code scrolls inside its block, not the page.
     async fn code_scrolls_inside_itself_on_a_phone(&mut self) {
-        driver::set_viewport(&self.client, PHONE.0, PHONE.1).await;
+        driver::set_viewport(&self.page.client, PHONE.0, PHONE.1).await;
         let scrolls = self
+            .page
             .client
             .execute(
                 "const pre = document.querySelector('.prose pre');
@@ -318,19 +338,24 @@ impl Run<'_> {
             .await
             .unwrap();
         assert_eq!(scrolls, true, "the code block scrolls sideways by itself");
-        driver::set_viewport(&self.client, DESKTOP.0, DESKTOP.1).await;
+        driver::set_viewport(&self.page.client, DESKTOP.0, DESKTOP.1).await;
     }
 
     /// The browser itself refuses an empty required title; past that (a
     /// browser that does not check, or a title of spaces) the server's
     /// message must sit by the field and be tied to it.
     async fn empty_title_is_refused(&mut self) {
-        self.mark_page().await;
-        self.press_button("form:has(#title) button[type=submit]")
+        self.page.mark_page().await;
+        self.page
+            .press_button("form:has(#title) button[type=submit]")
             .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(self.is_marked_page().await, "the browser keeps the form");
+        assert!(
+            self.page.is_marked_page().await,
+            "the browser keeps the form"
+        );
         let missing = self
+            .page
             .client
             .execute(
                 "return document.getElementById('title').validity.valueMissing",
@@ -339,17 +364,24 @@ impl Run<'_> {
             .await
             .unwrap();
         assert_eq!(missing, true, "the browser says the title is missing");
-        self.client
+        self.page
+            .client
             .execute(
                 "document.getElementById('title').form.noValidate = true",
                 vec![],
             )
             .await
             .unwrap();
-        self.submit("#title").await;
-        self.wait_for_path("/admin/posts").await;
-        assert!(self.text("main").await.contains("The title is required."));
-        for problem in checks::error_tied_to_field(&self.client, "title", "title is required").await
+        self.page.submit("#title").await;
+        self.page.wait_for_path("/admin/posts").await;
+        assert!(
+            self.page
+                .text("main")
+                .await
+                .contains("The title is required.")
+        );
+        for problem in
+            checks::error_tied_to_field(&self.page.client, "title", "title is required").await
         {
             self.findings
                 .push(("editor", "error tied to its field", problem));
@@ -357,9 +389,9 @@ impl Run<'_> {
     }
 
     async fn log_in(&mut self, password: &str) {
-        self.type_into("#username", ADMIN_USER).await;
-        self.type_into("#password", password).await;
-        self.submit("#password").await;
+        self.page.type_into("#username", ADMIN_USER).await;
+        self.page.type_into("#password", password).await;
+        self.page.submit("#password").await;
     }
 
     /// Fails on findings not known as pending; prints the pending ones with
@@ -393,119 +425,8 @@ impl Run<'_> {
     }
 
     async fn screenshot(&self, name: &str) {
-        let png = self.client.screenshot().await.unwrap();
+        let png = self.page.client.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
-    }
-
-    async fn goto(&self, path: &str) {
-        self.client.goto(&self.folio.url(path)).await.unwrap();
-    }
-
-    async fn path(&self) -> String {
-        let url = self.client.current_url().await.unwrap();
-        match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        }
-    }
-
-    async fn wait_for_path(&self, expected: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let path = self.path().await;
-            if path == expected {
-                return;
-            }
-            assert!(Instant::now() < deadline, "expected {expected}, at {path}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Clicks `css` and waits until the page it leads to has loaded.
-    async fn click(&self, css: &str) {
-        self.mark_page().await;
-        self.press_button(css).await;
-        self.wait_for_new_page().await;
-    }
-
-    /// Submits the form of the field `css` with its button, as a person
-    /// does, and waits for the answer to load.
-    async fn submit(&self, css: &str) {
-        self.click(&format!("form:has({css}) button[type=submit]"))
-            .await;
-    }
-
-    async fn press_button(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
-    }
-
-    /// Marks the current document, so a new one can be told apart even at
-    /// the same address (a form answered with itself).
-    async fn mark_page(&self) {
-        self.client
-            .execute("window.folioOldPage = true", vec![])
-            .await
-            .unwrap();
-    }
-
-    async fn is_marked_page(&self) -> bool {
-        let marked = self
-            .client
-            .execute("return window.folioOldPage === true", vec![])
-            .await;
-        // A script may meet the page while it is being replaced.
-        marked.map(|v| v == true).unwrap_or(true)
-    }
-
-    async fn wait_for_new_page(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.is_marked_page().await {
-            assert!(Instant::now() < deadline, "no new page loaded");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let field = self.client.find(Locator::Css(css)).await.unwrap();
-        field.clear().await.unwrap();
-        field.send_keys(text).await.unwrap();
-    }
-
-    async fn value(&self, css: &str) -> String {
-        let field = self.client.find(Locator::Css(css)).await.unwrap();
-        field.prop("value").await.unwrap().unwrap_or_default()
-    }
-
-    async fn exists(&self, css: &str) -> bool {
-        !self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .unwrap()
-            .is_empty()
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let element = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
-        element.text().await.unwrap()
-    }
-
-    async fn texts(&self, css: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for element in self.client.find_all(Locator::Css(css)).await.unwrap() {
-            out.push(element.text().await.unwrap());
-        }
-        out
     }
 }
 

@@ -51,10 +51,6 @@ impl Folio {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// `count` published posts with `folio seed`'s realistic bodies (headings,
     /// lists, a Rust block), through the library's own write path.
     pub async fn seed(&self, count: i64) -> Vec<String> {
