@@ -37,7 +37,6 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     // Only classes something styles survive: the highlighting classes the
     // stylesheet names, and the language of a code block.
     b.add_allowed_classes("span", stylesheet_classes(HIGHLIGHT_CSS));
-    b.add_allowed_classes("pre", stylesheet_classes(HIGHLIGHT_CSS));
     b.add_allowed_classes("code", LANGUAGE_CLASSES.iter().map(String::as_str));
     b
 });
@@ -89,16 +88,15 @@ fn highlight_code_blocks<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Eve
             (Some((_, _, code)), Event::Text(text)) => code.push_str(&text),
             (Some(_), Event::End(TagEnd::CodeBlock)) => {
                 let (info, syntax, code) = block.take().expect("inside a block");
+                // Lowercase, as the sanitizer's list of language classes is.
+                let language = language_token(&info).to_ascii_lowercase();
                 match highlight(syntax, &code) {
                     Some(spans) => out.push(Event::Html(
-                        format!(
-                            "<pre><code class=\"language-{}\">{spans}</code></pre>\n",
-                            language_token(&info).to_ascii_lowercase()
-                        )
-                        .into(),
+                        format!("<pre><code class=\"language-{language}\">{spans}</code></pre>\n")
+                            .into(),
                     )),
                     None => out.extend([
-                        Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))),
+                        Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(language.into()))),
                         Event::Text(code.into()),
                         Event::End(TagEnd::CodeBlock),
                     ]),
