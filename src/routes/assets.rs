@@ -13,6 +13,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/css/site.css"),
     ),
     (
+        "css/highlight.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/css/highlight.css"),
+    ),
+    (
         "img/favicon.svg",
         "image/svg+xml",
         include_bytes!("../../static/img/favicon.svg"),
@@ -23,6 +28,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/static/{path:.*}").route(get_or_head().to(asset)));
 }
 
+fn content_hash(bytes: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
+}
+
 async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some((_, content_type, bytes)) = ASSETS.iter().find(|(name, _, _)| *name == path.as_str())
     else {
@@ -30,7 +39,7 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
             .content_type("text/plain; charset=utf-8")
             .body("not found");
     };
-    let etag = EntityTag::new_strong(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes)));
+    let etag = EntityTag::new_strong(content_hash(bytes));
     let cached = client_has(&req, &etag);
     let mut response = if cached {
         HttpResponse::NotModified()
@@ -44,4 +53,24 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
         return response.finish();
     }
     response.content_type(*content_type).body(*bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Assets are `immutable` for a year, so a page must name a changed file
+    /// by a new URL or returning readers keep the old one: base.html links
+    /// each as `/static/{name}?v={first 8 hex digits of its content hash}`.
+    #[test]
+    fn base_html_links_each_asset_by_its_current_version() {
+        let base = include_str!("../../templates/base.html");
+        for (name, _, bytes) in ASSETS {
+            let href = format!("/static/{name}?v={}", &content_hash(bytes)[..8]);
+            assert!(
+                base.contains(&format!("\"{href}\"")),
+                "templates/base.html must link {name} as {href}"
+            );
+        }
+    }
 }

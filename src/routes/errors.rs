@@ -1,14 +1,32 @@
 //! Error pages: any error answer that is not already HTML (from `AppError`,
-//! extractors or unknown routes) is rendered with `errors/error.html`.
+//! extractors or unknown routes) is rendered with `errors/error.html`. A
+//! `404` also lists the newest posts, so a reader who followed a broken link
+//! has somewhere to go.
 
 use crate::error::AppError;
+use crate::posts;
 use crate::render::base_context;
+use crate::site;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError, web};
+use serde::Serialize;
+use std::time::Duration;
+
+/// How many posts a `404` suggests.
+const RECENT_POSTS: i64 = 5;
+/// The longest an error page waits for the database; past it the page is
+/// shown without the site's title and the posts.
+const DATABASE_WAIT: Duration = Duration::from_millis(300);
+
+#[derive(Serialize)]
+struct Link {
+    title: String,
+    url: String,
+}
 
 pub fn render<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
@@ -31,28 +49,70 @@ pub fn render<B: MessageBody + 'static>(
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .filter(|s| !s.is_empty() && s.len() < 500);
     let (heading, message) = describe(status, detail);
-    let page = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| html(state, status, &heading, &message));
-    let (content_type, body) = match page {
-        Some(html) => ("text/html; charset=utf-8", html),
-        None => (
-            "text/plain; charset=utf-8",
-            format!("{heading}: {message}\n"),
-        ),
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        let page = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => {
+                let mut context = base_context(None);
+                context.insert("status", &status.as_u16());
+                context.insert("heading", &heading);
+                context.insert("message", &message);
+                add_from_database(state, status, &mut context).await;
+                state.templates.render("errors/error.html", &context).ok()
+            }
+            None => None,
+        };
+        let (content_type, body) = match page {
+            Some(html) => ("text/html; charset=utf-8", html),
+            None => (
+                "text/plain; charset=utf-8",
+                format!("{heading}: {message}\n"),
+            ),
+        };
+        head.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static(content_type),
+        );
+        head.headers_mut().remove(header::CONTENT_LENGTH);
+        let response = head
+            .set_body(body)
+            .map_into_boxed_body()
+            .map_into_right_body();
+        Ok(ServiceResponse::new(req, response))
+    })))
+}
+
+/// The site's title and tagline on a client error, as on every other page,
+/// and on a `404` the newest posts. Never on a server error, whose cause may
+/// be the database itself; and left out if the database is slow or failing.
+async fn add_from_database(state: &AppState, status: StatusCode, context: &mut tera::Context) {
+    if !status.is_client_error() {
+        return;
+    }
+    let read = async {
+        let site = site::load(&state.db).await?;
+        let recent = if status == StatusCode::NOT_FOUND {
+            posts::published_page(&state.db, 1, RECENT_POSTS).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, sqlx::Error>((site, recent))
     };
-    head.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(content_type),
-    );
-    head.headers_mut().remove(header::CONTENT_LENGTH);
-    let response = head
-        .set_body(body)
-        .map_into_boxed_body()
-        .map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
-        req, response,
-    )))
+    match tokio::time::timeout(DATABASE_WAIT, read).await {
+        Ok(Ok((site, recent))) => {
+            context.insert("site_title", &site.title);
+            context.insert("site_tagline", &site.tagline);
+            let recent: Vec<Link> = recent
+                .into_iter()
+                .map(|p| Link {
+                    url: format!("/posts/{}", p.slug),
+                    title: p.title,
+                })
+                .collect();
+            context.insert("recent_posts", &recent);
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "error page without the database"),
+        Err(_) => tracing::warn!("error page without the database: timed out"),
+    }
 }
 
 /// `e`'s answer as an HTML page, for middleware that runs outside
@@ -84,7 +144,10 @@ fn html(state: &AppState, status: StatusCode, heading: &str, message: &str) -> O
 
 fn describe(status: StatusCode, detail: Option<String>) -> (String, String) {
     let (heading, fallback) = match status {
-        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address."),
+        StatusCode::NOT_FOUND => (
+            "Page not found",
+            "There is nothing at this address: the page may have moved, or the link may have a typo in it.",
+        ),
         StatusCode::FORBIDDEN => (
             "Forbidden",
             "The form has expired or did not come from this site; reload the page and try again.",
