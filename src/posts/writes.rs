@@ -8,7 +8,7 @@ use crate::cache::PageCache;
 use crate::cache::deps::{self, Change, List, Placement, Shown, Stale};
 use crate::db::{self, Db};
 use crate::markdown;
-use crate::write::{self, Cause, Committed};
+use crate::write::{self, Cause, Committed, Write};
 use sqlx::{Any, Transaction};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,14 +56,7 @@ pub async fn create(db: &Db, cache: &PageCache, post: ValidPost) -> Result<Writt
     .fetch_one(&mut **tx)
     .await?;
     set_tags(tx, id, &post.tags).await?;
-    let saved = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
-    let after = side(tx, Some(&saved), &lists).await?;
-    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
-    let committed = w.commit(cache, Cause::Create(id), stale).await?;
-    Ok(Written {
-        post: Some(saved),
-        committed,
-    })
+    finish(w, cache, id, before, &lists, Cause::Create(id)).await
 }
 
 pub async fn update(
@@ -98,14 +91,7 @@ pub async fn update(
     .execute(&mut **tx)
     .await?;
     set_tags(tx, id, &post.tags).await?;
-    let saved = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
-    let after = side(tx, Some(&saved), &lists).await?;
-    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
-    let committed = w.commit(cache, Cause::Edit(id), stale).await?;
-    Ok(Written {
-        post: Some(saved),
-        committed,
-    })
+    finish(w, cache, id, before, &lists, Cause::Edit(id)).await
 }
 
 pub async fn delete(db: &Db, cache: &PageCache, id: i64) -> Result<Written, WriteError> {
@@ -122,13 +108,7 @@ pub async fn delete(db: &Db, cache: &PageCache, id: i64) -> Result<Written, Writ
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    let after = side(tx, None, &lists).await?;
-    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
-    let committed = w.commit(cache, Cause::Delete(id), stale).await?;
-    Ok(Written {
-        post: None,
-        committed,
-    })
+    finish(w, cache, id, before, &lists, Cause::Delete(id)).await
 }
 
 /// Puts a scheduled post live if its time has come and nobody did yet.
@@ -150,11 +130,30 @@ pub async fn go_live(db: &Db, cache: &PageCache, id: i64) -> Result<bool, WriteE
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    let saved = by_id(&mut **tx, id).await?.ok_or(WriteError::NotFound)?;
-    let after = side(tx, Some(&saved), &lists).await?;
-    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
-    w.commit(cache, Cause::GoLive(id), stale).await?;
+    finish(w, cache, id, before, &lists, Cause::GoLive(id)).await?;
     Ok(true)
+}
+
+/// The end of every post write: reads the post back (none after a delete),
+/// computes the pages the change made stale from both sides, and commits
+/// the write with its invalidation.
+async fn finish(
+    mut w: Write,
+    cache: &PageCache,
+    id: i64,
+    before: Side,
+    lists: &[List],
+    cause: Cause,
+) -> Result<Written, WriteError> {
+    let tx = w.tx();
+    let saved = by_id(&mut **tx, id).await?;
+    let after = side(tx, saved.as_ref(), lists).await?;
+    let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
+    let committed = w.commit(cache, cause, stale).await?;
+    Ok(Written {
+        post: saved,
+        committed,
+    })
 }
 
 /// A new preview link for a post; the old one stops working. Previews are

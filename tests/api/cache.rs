@@ -298,13 +298,7 @@ async fn stress(backend: Backend, two_instances: bool) {
 }
 
 fn version_in(body: &str) -> Option<u64> {
-    let start = body.find("Stress v")? + "Stress v".len();
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .ok()
+    crate::helpers::number_after(body, "Stress v")
 }
 
 async fn no_read_after_an_edit_shows_the_old_post(backend: Backend) {

@@ -126,6 +126,19 @@ async fn assert_clear_page(r: reqwest::Response, status: u16, says: &str, what: 
     assert!(page.contains(says), "{what}: the page says why: {page}");
 }
 
+/// No write, no flush, no session change.
+async fn assert_nothing_changed(app: &TestApp, admin: &Admin, visitor: &Client, before: Snapshot) {
+    assert_eq!(snapshot(app).await, before, "nothing was written");
+    assert!(app.cached("/").await, "nothing was flushed or invalidated");
+    assert_eq!(
+        admin.get("/admin").await.status().as_u16(),
+        200,
+        "still logged in"
+    );
+    let r = visitor.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "the visitor is still anonymous");
+}
+
 async fn every_form_refuses_bytes_that_are_not_utf8_and_changes_nothing(backend: Backend) {
     let (app, admin, id) = arrange(backend).await;
     let visitor = browser();
@@ -150,15 +163,7 @@ async fn every_form_refuses_bytes_that_are_not_utf8_and_changes_nothing(backend:
         assert_clear_page(r, 400, "UTF-8", "/login").await;
     }
 
-    assert_eq!(snapshot(&app).await, before, "nothing was written");
-    assert!(app.cached("/").await, "nothing was flushed or invalidated");
-    assert_eq!(
-        admin.get("/admin").await.status().as_u16(),
-        200,
-        "still logged in"
-    );
-    let r = visitor.get(app.url("/admin")).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 303, "the visitor is still anonymous");
+    assert_nothing_changed(&app, &admin, &visitor, before).await;
 }
 both_databases!(every_form_refuses_bytes_that_are_not_utf8_and_changes_nothing);
 
@@ -211,14 +216,6 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_and_changes_nothing(ba
         assert_clear_page(r, 403, "reload the page", &format!("{path}: no form")).await;
     }
 
-    assert_eq!(snapshot(&app).await, before, "nothing was written");
-    assert!(app.cached("/").await, "nothing was flushed or invalidated");
-    assert_eq!(
-        admin.get("/admin").await.status().as_u16(),
-        200,
-        "still logged in"
-    );
-    let r = visitor.get(app.url("/admin")).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 303, "the visitor is still anonymous");
+    assert_nothing_changed(&app, &admin, &visitor, before).await;
 }
 both_databases!(every_form_refuses_a_missing_or_wrong_csrf_token_and_changes_nothing);

@@ -200,6 +200,18 @@ pub async fn submit_login(
         .unwrap()
 }
 
+/// The number right after `marker` in `body` (`Stress v12` gives 12): how
+/// the stress tests read which write a page shows.
+pub fn number_after(body: &str, marker: &str) -> Option<u64> {
+    let start = body.find(marker)? + marker.len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
 /// The slug a create or edit redirected to.
 pub fn slug_of(response: &Response) -> String {
     response.headers()["location"]

@@ -331,13 +331,14 @@ async fn site_stress(backend: Backend, two_instances: bool, rewarm: bool) {
                 assert!(status == 200 || status == 404, "{path}: {status}");
                 let body = response.text().await.unwrap();
                 if status == 200 {
-                    let site = number_after(&body, "Site v").expect("the title is on every page");
+                    let site = crate::helpers::number_after(&body, "Site v")
+                        .expect("the title is on every page");
                     assert!(
                         site >= s_floor,
                         "{path} showed Site v{site} after v{s_floor}"
                     );
                 }
-                if let Some(post) = number_after(&body, "Post v") {
+                if let Some(post) = crate::helpers::number_after(&body, "Post v") {
                     assert!(
                         post >= p_floor,
                         "{path} showed Post v{post} after v{p_floor}"
@@ -379,16 +380,6 @@ async fn site_stress(backend: Backend, two_instances: bool, rewarm: bool) {
         total += reader.await.expect("no reader saw a stale page");
     }
     assert!(total > 30, "readers made {total} reads");
-}
-
-fn number_after(body: &str, marker: &str) -> Option<u64> {
-    let start = body.find(marker)? + marker.len();
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .ok()
 }
 
 async fn no_read_after_a_settings_or_retag_write_is_stale(backend: Backend) {
