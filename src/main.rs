@@ -8,7 +8,7 @@ async fn main() -> anyhow::Result<()> {
     // `.env` is optional; real environment variables win over it.
     let _ = dotenvy::dotenv();
     let args = Cli::parse();
-    telemetry::init_tracing();
+    let _log = telemetry::init_tracing();
     match args.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(args.settings.clone()).await?;

@@ -7,20 +7,33 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use metrics::Histogram;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::BufWriter;
 use std::sync::OnceLock;
 use std::time::Instant;
 use tracing::Instrument;
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
-pub fn init_tracing() {
+/// Installs the log subscriber; keep the guard alive until exit, it flushes
+/// the lines still queued.
+pub fn init_tracing() -> WorkerGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // Lines are written by a background thread in batches (one write per
+    // batch, not per request); when it falls behind, lines are dropped
+    // rather than slowing requests down.
+    let (writer, guard) = tracing_appender::non_blocking(BufWriter::new(LossyStdout));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(|| LossyStdout)
+        .with_writer(writer)
         .try_init();
+    guard
 }
 
 /// Stdout that drops what it cannot write. The default writer reports a
@@ -75,10 +88,13 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let request_id = format!("{:016x}", rand::random::<u64>());
+    let request_id = RequestId(rand::random());
     let route = route_label(req.path());
-    let method = req.method().clone();
-    let span = tracing::info_span!("request", id = %request_id, method = %method, route);
+    let method = method_label(req.method());
+    // Lines logged while serving carry the request's id at `debug`; at
+    // `info` a span per request would cost a third of a cache hit, and the
+    // line below carries the id anyway.
+    let span = tracing::debug_span!("request", id = %request_id, method, route);
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     // An error that reaches here (a failing session store answers this way)
@@ -95,29 +111,77 @@ pub async fn observe(
         ),
         Err(e) => (e.as_response_error().status_code().as_u16(), "none"),
     };
-    // One histogram per request (its `_count` is the request counter), with
-    // static label values: this runs on every cache hit.
-    metrics::histogram!(
-        "folio_http_request_duration_seconds",
-        "route" => route,
-        "method" => method_label(&method),
-        "status" => status_label(status),
-        "cache" => cache,
-    )
-    .record(elapsed.as_secs_f64());
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            cache,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "served"
-        );
-    });
+    request_histogram(route, method, status_label(status), cache).record(elapsed.as_secs_f64());
+    tracing::info!(
+        id = %request_id,
+        method,
+        route,
+        status,
+        cache,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "served"
+    );
     let mut res = result?;
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert(REQUEST_ID.clone(), value);
-    }
+    res.headers_mut()
+        .insert(REQUEST_ID.clone(), request_id.header_value());
     Ok(res)
+}
+
+/// A request's id: 64 random bits, shown as 16 hex digits.
+struct RequestId(u64);
+
+impl RequestId {
+    fn hex(&self) -> [u8; 16] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = DIGITS[(self.0 >> (60 - 4 * i) & 0xf) as usize];
+        }
+        out
+    }
+
+    fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_bytes(&self.hex()).expect("hex digits are a valid header value")
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.hex()).map_err(|_| fmt::Error)?)
+    }
+}
+
+type Labels = (&'static str, &'static str, &'static str, &'static str);
+
+thread_local! {
+    /// Histogram handles by their labels, per worker thread: looking one up
+    /// in the global registry hashes its name and labels on every request.
+    static HISTOGRAMS: RefCell<HashMap<Labels, Histogram>> = RefCell::new(HashMap::new());
+}
+
+/// The request histogram for these labels (all static, so the set is bounded).
+/// Its `_count` is the request counter.
+fn request_histogram(
+    route: &'static str,
+    method: &'static str,
+    status: &'static str,
+    cache: &'static str,
+) -> Histogram {
+    HISTOGRAMS.with(|cached| {
+        cached
+            .borrow_mut()
+            .entry((route, method, status, cache))
+            .or_insert_with(|| {
+                metrics::histogram!(
+                    "folio_http_request_duration_seconds",
+                    "route" => route,
+                    "method" => method,
+                    "status" => status,
+                    "cache" => cache,
+                )
+            })
+            .clone()
+    })
 }
 
 fn method_label(method: &actix_web::http::Method) -> &'static str {

@@ -4,6 +4,7 @@
 //! and lets a lookup compare a copy in process by its header alone; the
 //! epoch is the site version the page was rendered under (see `keys::epoch`).
 
+use actix_web::http::header::HeaderValue;
 use bytes::Bytes;
 
 pub const HEADER_LEN: usize = 39;
@@ -56,15 +57,28 @@ pub struct Entry {
     pub(super) header: String,
     pub kind: ContentKind,
     pub body: Bytes,
+    /// The `ETag` header, made once: every hit sends it.
+    etag_value: HeaderValue,
 }
 
 impl Entry {
     pub fn new(rendered: Rendered, epoch: u64) -> Self {
         let hash = xxhash_rust::xxh3::xxh3_64(rendered.body.as_bytes());
+        Entry::with_header(
+            format!("F2 {hash:016x} {} {epoch:016x}\n", rendered.kind.code()),
+            rendered.kind,
+            Bytes::from(rendered.body),
+        )
+    }
+
+    fn with_header(header: String, kind: ContentKind, body: Bytes) -> Self {
+        let etag_value = HeaderValue::from_str(&format!("\"{}\"", &header[3..19]))
+            .expect("a header holds hex digits only");
         Entry {
-            header: format!("F2 {hash:016x} {} {epoch:016x}\n", rendered.kind.code()),
-            kind: rendered.kind,
-            body: Bytes::from(rendered.body),
+            header,
+            kind,
+            body,
+            etag_value,
         }
     }
 
@@ -75,12 +89,16 @@ impl Entry {
             return None;
         }
         let kind = ContentKind::from_code(value[20])?;
-        let header = std::str::from_utf8(&value[..HEADER_LEN]).ok()?.to_string();
-        Some(Entry {
+        let header = std::str::from_utf8(&value[..HEADER_LEN]).ok()?;
+        if !header[3..19].bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let header = header.to_string();
+        Some(Entry::with_header(
             header,
             kind,
-            body: Bytes::from(value).slice(HEADER_LEN..),
-        })
+            Bytes::from(value).slice(HEADER_LEN..),
+        ))
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -97,6 +115,11 @@ impl Entry {
     /// A strong validator: the hash of the exact bytes served.
     pub fn etag(&self) -> &str {
         &self.header[3..19]
+    }
+
+    /// `etag` quoted, as the `ETag` header carries it.
+    pub fn etag_value(&self) -> &HeaderValue {
+        &self.etag_value
     }
 }
 

@@ -51,8 +51,7 @@ pub fn page(
     audience: Audience,
     edge: &EdgeMark,
 ) -> HttpResponse {
-    let etag = EntityTag::new_strong(entry.etag().to_string());
-    let not_modified = audience == Audience::Visitor && client_has(req, &etag);
+    let not_modified = audience == Audience::Visitor && client_has(req, entry.etag());
     let mut builder = if not_modified {
         HttpResponse::NotModified()
     } else {
@@ -61,11 +60,12 @@ pub fn page(
     // Visitors revalidate every time (cheap with the ETag); an admin's pages
     // hold a CSRF token and are never stored by a browser or proxy.
     let cache_control = match (audience, edge) {
-        (Audience::Admin, _) => NO_STORE.to_string(),
-        (Audience::Visitor, EdgeMark::Off) => "no-cache".to_string(),
-        (Audience::Visitor, EdgeMark::NoStore) => "no-store".to_string(),
+        (Audience::Admin, _) => HeaderValue::from_static(NO_STORE),
+        (Audience::Visitor, EdgeMark::Off) => HeaderValue::from_static("no-cache"),
+        (Audience::Visitor, EdgeMark::NoStore) => HeaderValue::from_static("no-store"),
         (Audience::Visitor, EdgeMark::Public { ttl, .. }) => {
-            format!("public, max-age=0, s-maxage={ttl}")
+            HeaderValue::from_str(&format!("public, max-age=0, s-maxage={ttl}"))
+                .unwrap_or(HeaderValue::from_static("no-store"))
         }
     };
     if let EdgeMark::Public { keys, .. } = edge {
@@ -74,7 +74,7 @@ pub fn page(
             .insert_header(("surrogate-key", keys.as_str()));
     }
     builder
-        .insert_header(header::ETag(etag))
+        .insert_header((header::ETAG, entry.etag_value().clone()))
         .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::VARY, "Cookie"))
         .insert_header((HeaderName::from_static(X_CACHE), status.as_str()));
@@ -86,11 +86,16 @@ pub fn page(
         .body(entry.body.clone())
 }
 
-/// `If-None-Match` compared weakly, as RFC 9110 says for GET and HEAD.
-pub fn client_has(req: &HttpRequest, etag: &EntityTag) -> bool {
+/// `If-None-Match` against the strong tag `etag` (unquoted), compared weakly
+/// as RFC 9110 says for GET and HEAD.
+pub fn client_has(req: &HttpRequest, etag: &str) -> bool {
+    if !req.headers().contains_key(header::IF_NONE_MATCH) {
+        return false;
+    }
+    let etag = EntityTag::new_strong(etag.to_string());
     match req.get_header::<IfNoneMatch>() {
         Some(IfNoneMatch::Any) => true,
-        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(etag)),
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&etag)),
         None => false,
     }
 }

@@ -39,8 +39,9 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
             .content_type("text/plain; charset=utf-8")
             .body("not found");
     };
-    let etag = EntityTag::new_strong(content_hash(bytes));
-    let cached = client_has(&req, &etag);
+    let hash = content_hash(bytes);
+    let cached = client_has(&req, &hash);
+    let etag = EntityTag::new_strong(hash);
     let mut response = if cached {
         HttpResponse::NotModified()
     } else {
