@@ -33,20 +33,6 @@ const NEW_POST_PATH: &str =
     "/posts/highlighted-code-from-a-browser-supercalifragilisticexpialidocious";
 const PHONE: (u32, u32) = (390, 844);
 
-/// Checks that fail only because of markup in files being rewritten
-/// elsewhere: reported with the fix they need, not failed, so the rest of the
-/// test keeps guarding what it can. `(page, check, the change needed)`.
-const PENDING: &[(&str, &str, &str)] = &[(
-    "editor",
-    "error tied to its field",
-    "templates/admin/edit.html: when the title has an error, give its input \
-     aria-invalid=\"true\" aria-describedby=\"title-error\" and put \
-     <p class=\"field-error\" id=\"title-error\">{{ message }}</p> right under it \
-     (the same for slug, body, tags and publish_at, appending *-error to their \
-     *-help ids); src/routes/admin.rs must pass the messages per field (e.g. a \
-     field_errors map), which posts::validate does not return yet",
-)];
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_and_the_admin_use_the_blog_in_a_real_browser() {
     if let Some(why) = driver::missing() {
@@ -394,31 +380,11 @@ impl Run {
         self.page.submit("#password").await;
     }
 
-    /// Fails on findings not known as pending; prints the pending ones with
-    /// the change they need.
+    /// Fails with every finding, each with its page and check.
     fn report(&self) {
-        let pending = |f: &(&str, &str, String)| {
-            PENDING
-                .iter()
-                .find(|(page, check, _)| *page == f.0 && *check == f.1)
-        };
-        for (page, check, fix) in PENDING {
-            let found: Vec<_> = self
-                .findings
-                .iter()
-                .filter(|f| f.0 == *page && f.1 == *check)
-                .collect();
-            if found.is_empty() {
-                println!("PENDING no more: {page} / {check} passes now; remove it from PENDING");
-            }
-            for f in found {
-                println!("PENDING {page} / {check}: {}\n  needs: {fix}", f.2);
-            }
-        }
         let failures: Vec<String> = self
             .findings
             .iter()
-            .filter(|f| pending(f).is_none())
             .map(|(page, check, what)| format!("{page} / {check}: {what}"))
             .collect();
         assert!(failures.is_empty(), "\n{}", failures.join("\n"));

@@ -5,11 +5,12 @@
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
+use crate::field_errors::{Field, FieldErrors};
 use crate::forms::Form;
 use crate::http::{get_or_head, see_other};
-use crate::posts::{self, PostInput, WriteError};
+use crate::posts::{self, PostErrors, PostInput, WriteError};
 use crate::render::{base_context, human_date};
-use crate::site;
+use crate::site::{self, SiteErrors};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -142,13 +143,19 @@ async fn index(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse,
     ))
 }
 
+/// Every error at the top, and each field's own under it.
+fn insert_errors<F: Field>(context: &mut tera::Context, errors: &FieldErrors<F>) {
+    context.insert("errors", &errors.messages());
+    context.insert("field_errors", &errors.by_field());
+}
+
 fn render_form(
     state: &AppState,
     admin: &Admin,
     status: StatusCode,
     post: Option<&posts::Post>,
     form: PostInputView,
-    errors: &[String],
+    errors: &PostErrors,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
     let mut context = base_context(Some((&admin.identity, &token)));
@@ -170,7 +177,7 @@ fn render_form(
         );
     }
     context.insert("form", &form);
-    context.insert("errors", errors);
+    insert_errors(&mut context, errors);
     Ok(html(
         status,
         state.templates.render("admin/edit.html", &context)?,
@@ -182,7 +189,14 @@ async fn new_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpRespon
         published: true,
         ..Default::default()
     });
-    render_form(&state, &admin, StatusCode::OK, None, form, &[])
+    render_form(
+        &state,
+        &admin,
+        StatusCode::OK,
+        None,
+        form,
+        &PostErrors::new(),
+    )
 }
 
 async fn edit_form(
@@ -207,7 +221,14 @@ async fn edit_form(
             .map(posts::format_publish_at)
             .unwrap_or_default(),
     };
-    render_form(&state, &admin, StatusCode::OK, Some(&post), form, &[])
+    render_form(
+        &state,
+        &admin,
+        StatusCode::OK,
+        Some(&post),
+        form,
+        &PostErrors::new(),
+    )
 }
 
 async fn create(
@@ -244,7 +265,7 @@ async fn save(
         ),
         None => None,
     };
-    let invalid = |errors: Vec<String>| {
+    let invalid = |errors: PostErrors| {
         render_form(
             state,
             admin,
@@ -309,7 +330,7 @@ fn write_error(e: WriteError) -> AppError {
     match e {
         WriteError::NotFound => AppError::NotFound,
         WriteError::Db(e) => e.into(),
-        WriteError::Invalid(errors) => AppError::BadRequest(errors.join(" ")),
+        WriteError::Invalid(errors) => AppError::BadRequest(errors.messages().join(" ")),
     }
 }
 
@@ -327,12 +348,12 @@ fn render_settings(
     admin: &Admin,
     status: StatusCode,
     form: &site::Site,
-    errors: &[String],
+    errors: &SiteErrors,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
     let mut context = base_context(Some((&admin.identity, &token)));
     context.insert("form", form);
-    context.insert("errors", errors);
+    insert_errors(&mut context, errors);
     Ok(html(
         status,
         state.templates.render("admin/settings.html", &context)?,
@@ -341,7 +362,7 @@ fn render_settings(
 
 async fn settings_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
     let current = site::load(&state.db).await?;
-    render_settings(&state, &admin, StatusCode::OK, &current, &[])
+    render_settings(&state, &admin, StatusCode::OK, &current, &SiteErrors::new())
 }
 
 async fn save_settings(
