@@ -1,6 +1,7 @@
-//! The admin: list, create, edit and delete posts, preview links, and the
-//! site settings. Every write goes through `crate::write`, which removes the
-//! pages it made stale before the response is sent.
+//! The admin: list, create, edit and delete posts, preview links, the
+//! editor's preview, and the site settings. Every write goes through
+//! `crate::write`, which removes the pages it made stale before the response
+//! is sent.
 
 use crate::auth::csrf;
 use crate::auth::session::Admin;
@@ -8,6 +9,7 @@ use crate::error::AppError;
 use crate::field_errors::{Field, FieldErrors};
 use crate::forms::Form;
 use crate::http::{get_or_head, see_other};
+use crate::markdown;
 use crate::posts::{self, PostErrors, PostInput, WriteError};
 use crate::render::{base_context, human_date};
 use crate::site::{self, SiteErrors};
@@ -17,10 +19,20 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
+    // A POST to an editor's own address is its Preview button: the editor
+    // again, with the input kept and rendered, and nothing saved.
     cfg.service(web::resource("/admin").route(get_or_head().to(index)))
-        .service(web::resource("/admin/posts/new").route(get_or_head().to(new_form)))
+        .service(
+            web::resource("/admin/posts/new")
+                .route(get_or_head().to(new_form))
+                .route(web::post().to(preview_new)),
+        )
         .service(web::resource("/admin/posts").route(web::post().to(create)))
-        .service(web::resource("/admin/posts/{id}/edit").route(get_or_head().to(edit_form)))
+        .service(
+            web::resource("/admin/posts/{id}/edit")
+                .route(get_or_head().to(edit_form))
+                .route(web::post().to(preview_edit)),
+        )
         .service(web::resource("/admin/posts/{id}").route(web::post().to(update)))
         .service(web::resource("/admin/posts/{id}/delete").route(web::post().to(delete)))
         .service(web::resource("/admin/posts/{id}/preview").route(web::post().to(new_preview)))
@@ -81,6 +93,14 @@ impl From<&PostInput> for PostInputView {
             published: input.published,
         }
     }
+}
+
+/// The editor's preview of the unsaved input, rendered and sanitized as a
+/// published post is.
+#[derive(Serialize)]
+struct Preview {
+    title: String,
+    body_html: String,
 }
 
 #[derive(Serialize)]
@@ -156,6 +176,7 @@ fn render_form(
     post: Option<&posts::Post>,
     form: PostInputView,
     errors: &PostErrors,
+    preview: Option<Preview>,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
     let mut context = base_context(Some((&admin.identity, &token)));
@@ -165,6 +186,13 @@ fn render_form(
         &post.map_or_else(
             || "/admin/posts".to_string(),
             |p| format!("/admin/posts/{}", p.id),
+        ),
+    );
+    context.insert(
+        "preview_action",
+        &post.map_or_else(
+            || "/admin/posts/new".to_string(),
+            |p| format!("/admin/posts/{}/edit", p.id),
         ),
     );
     if let Some(post) = post.filter(|p| !p.is_live())
@@ -178,6 +206,9 @@ fn render_form(
     }
     context.insert("form", &form);
     insert_errors(&mut context, errors);
+    if let Some(preview) = preview {
+        context.insert("preview", &preview);
+    }
     Ok(html(
         status,
         state.templates.render("admin/edit.html", &context)?,
@@ -196,6 +227,7 @@ async fn new_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpRespon
         None,
         form,
         &PostErrors::new(),
+        None,
     )
 }
 
@@ -228,6 +260,7 @@ async fn edit_form(
         Some(&post),
         form,
         &PostErrors::new(),
+        None,
     )
 }
 
@@ -250,6 +283,18 @@ async fn update(
     save(&state, &admin, Some(*id), form.input()).await
 }
 
+/// The post being edited, if any; `404` for an unknown id.
+async fn existing(state: &AppState, id: Option<i64>) -> Result<Option<posts::Post>, AppError> {
+    match id {
+        Some(id) => Ok(Some(
+            posts::by_id(&state.db, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        )),
+        None => Ok(None),
+    }
+}
+
 #[tracing::instrument(skip(state, admin, input), fields(post_id = ?id))]
 async fn save(
     state: &AppState,
@@ -257,14 +302,7 @@ async fn save(
     id: Option<i64>,
     input: PostInput,
 ) -> Result<HttpResponse, AppError> {
-    let existing = match id {
-        Some(id) => Some(
-            posts::by_id(&state.db, id)
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => None,
-    };
+    let existing = existing(state, id).await?;
     let invalid = |errors: PostErrors| {
         render_form(
             state,
@@ -273,6 +311,7 @@ async fn save(
             existing.as_ref(),
             PostInputView::from(&input),
             &errors,
+            None,
         )
     };
     let valid = match posts::validate(&input) {
@@ -291,6 +330,50 @@ async fn save(
         Err(WriteError::Invalid(errors)) => invalid(errors),
         Err(e) => Err(write_error(e)),
     }
+}
+
+async fn preview_new(
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: Form<PostForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf::verify(&admin.session, &form.csrf_token)?;
+    preview(&state, &admin, None, form.input()).await
+}
+
+async fn preview_edit(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    form: Form<PostForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf::verify(&admin.session, &form.csrf_token)?;
+    preview(&state, &admin, Some(*id), form.input()).await
+}
+
+/// The editor with the input kept and its body rendered by the same
+/// sanitizer as a saved post. Reads only: nothing is saved or invalidated,
+/// and the rules are checked when the post is saved.
+async fn preview(
+    state: &AppState,
+    admin: &Admin,
+    id: Option<i64>,
+    input: PostInput,
+) -> Result<HttpResponse, AppError> {
+    let existing = existing(state, id).await?;
+    let preview = Preview {
+        title: input.title.trim().to_string(),
+        body_html: markdown::to_safe_html(&input.body),
+    };
+    render_form(
+        state,
+        admin,
+        StatusCode::OK,
+        existing.as_ref(),
+        PostInputView::from(&input),
+        &PostErrors::new(),
+        Some(preview),
+    )
 }
 
 #[derive(Deserialize, Default)]
