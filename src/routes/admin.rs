@@ -204,6 +204,10 @@ fn render_form(
             &format!("/admin/posts/{}/preview", post.id),
         );
     }
+    // Counted as validation counts: characters of the trimmed title.
+    let title_count = form.title.trim().chars().count();
+    context.insert("title_count", &title_count);
+    context.insert("title_max", &posts::TITLE_MAX);
     context.insert("form", &form);
     insert_errors(&mut context, errors);
     if let Some(preview) = preview {

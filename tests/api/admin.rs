@@ -142,7 +142,7 @@ fn tag_with_id<'a>(html: &'a str, id: &str) -> &'a str {
 
 /// Each message sits right under its field in `<p class="field-error"
 /// id="{field}-error">`, and the field is marked invalid and described by it
-/// (its help still named too); fields without an error are not.
+/// (its help and count still named too); fields without an error are not.
 async fn errors_sit_under_their_field_and_are_tied_to_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.login().await;
@@ -162,7 +162,7 @@ async fn errors_sit_under_their_field_and_are_tied_to_it(backend: Backend) {
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.unwrap();
     for (field, described_by, message) in [
-        ("title", "title-error", "The title is required."),
+        ("title", "title-error title-count", "The title is required."),
         ("tags", "tags-error tags-help", "c++"),
         ("publish_at", "publish_at-error publish-at-help", "soon"),
     ] {

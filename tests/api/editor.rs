@@ -1,5 +1,5 @@
-//! The editor's Preview button: it renders the unsaved input with the
-//! sanitizer of published posts and changes nothing.
+//! The editor: its Preview button renders the unsaved input with the
+//! sanitizer of published posts and changes nothing; the title's count.
 
 use crate::both_databases;
 use crate::helpers::{Backend, TestApp, browser, spawn_app};
@@ -139,3 +139,45 @@ async fn the_preview_needs_a_login_a_token_and_a_known_post(backend: Backend) {
     assert_eq!(r.status().as_u16(), 404);
 }
 both_databases!(the_preview_needs_a_login_a_token_and_a_known_post);
+
+/// The count is rendered by the server (the script only keeps it current),
+/// counts characters of the trimmed title as validation does, and is tied
+/// to the title.
+async fn the_title_shows_its_character_count(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    let html = admin.get("/admin/posts/new").await.text().await.unwrap();
+    assert!(html.contains(">0 / 200</p>"), "an empty title");
+    assert!(html.contains("aria-describedby=\"title-count\""));
+    assert!(html.contains("src=\"/static/js/editor.js?v="));
+
+    let slug = admin.create(" Héllo, wörld ", "x").await;
+    let id = app.post_id(&slug).await;
+    let html = admin
+        .get(&format!("/admin/posts/{id}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"title-count\""));
+    assert!(html.contains(">12 / 200</p>"), "characters, not bytes");
+
+    let long = "é".repeat(201);
+    let r = admin
+        .post_form("/admin/posts", &[("title", &long), ("body", "x")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("field-count--over"));
+    assert!(html.contains(">201 / 200</p>"));
+
+    let r = app.get("/static/js/editor.js").await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+}
+both_databases!(the_title_shows_its_character_count);
