@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod db_health;
 pub mod error;
+pub mod field_errors;
 pub mod forms;
 pub mod http;
 pub mod listing;

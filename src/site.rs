@@ -6,6 +6,7 @@ use crate::cache::PageCache;
 use crate::cache::deps::Stale;
 use crate::cache::keys::Page;
 use crate::db::Db;
+use crate::field_errors::{Field, FieldErrors};
 use crate::write::{self, Cause, Committed};
 use sqlx::{Any, Executor};
 
@@ -52,39 +53,67 @@ pub async fn load<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Sit
     Ok(site)
 }
 
-/// Checks the form; every problem at once.
-pub fn validate(title: &str, tagline: &str, about: &str) -> Result<Site, Vec<String>> {
-    let mut errors = Vec::new();
+/// The settings form's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteField {
+    Title,
+    Tagline,
+    About,
+}
+
+impl Field for SiteField {
+    const ALL: &'static [Self] = &[SiteField::Title, SiteField::Tagline, SiteField::About];
+
+    fn id(self) -> &'static str {
+        match self {
+            SiteField::Title => "title",
+            SiteField::Tagline => "tagline",
+            SiteField::About => "about",
+        }
+    }
+}
+
+pub type SiteErrors = FieldErrors<SiteField>;
+
+/// Checks the form; every problem at once, each with its field.
+pub fn validate(title: &str, tagline: &str, about: &str) -> Result<Site, SiteErrors> {
+    let mut errors = SiteErrors::new();
     let title = title.trim();
     let tagline = tagline.trim();
     let n = title.chars().count();
     if n == 0 || n > TITLE_MAX {
-        errors.push(format!(
-            "The title must be 1 to {TITLE_MAX} characters; it is {n}."
-        ));
+        errors.push(
+            SiteField::Title,
+            format!("The title must be 1 to {TITLE_MAX} characters; it is {n}."),
+        );
+    } else if title.chars().any(char::is_control) {
+        errors.push(
+            SiteField::Title,
+            "The title cannot contain control characters.",
+        );
     }
     let n = tagline.chars().count();
     if n > TAGLINE_MAX {
-        errors.push(format!(
-            "The tagline may be at most {TAGLINE_MAX} characters; it is {n}."
-        ));
-    }
-    if [title, tagline]
-        .iter()
-        .any(|v| v.chars().any(char::is_control))
-    {
-        errors.push("The title and tagline cannot contain control characters.".to_string());
+        errors.push(
+            SiteField::Tagline,
+            format!("The tagline may be at most {TAGLINE_MAX} characters; it is {n}."),
+        );
+    } else if tagline.chars().any(char::is_control) {
+        errors.push(
+            SiteField::Tagline,
+            "The tagline cannot contain control characters.",
+        );
     }
     if about.len() > ABOUT_MAX {
-        errors.push(format!(
-            "The about page is {} KiB; the limit is 64 KiB.",
-            about.len() / 1024
-        ));
+        errors.push(
+            SiteField::About,
+            format!(
+                "The about page is {} KiB; the limit is 64 KiB.",
+                about.len() / 1024
+            ),
+        );
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Site {
+    errors.into_result(|| Site {
         title: title.to_string(),
         tagline: tagline.to_string(),
         about: about.to_string(),

@@ -7,6 +7,7 @@ mod writes;
 pub use queries::*;
 pub use writes::*;
 
+use crate::field_errors::{Field, FieldErrors};
 use crate::listing;
 use sqlx::FromRow;
 
@@ -87,52 +88,94 @@ pub struct ValidPost {
     pub publish_at: Option<i64>,
 }
 
-/// Checks every rule and reports every failure, so the form shows them at once.
-pub fn validate(input: &PostInput) -> Result<ValidPost, Vec<String>> {
-    let mut errors = Vec::new();
+/// The post form's fields that can be wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostField {
+    Title,
+    Slug,
+    Body,
+    Tags,
+    PublishAt,
+}
+
+impl Field for PostField {
+    const ALL: &'static [Self] = &[
+        PostField::Title,
+        PostField::Slug,
+        PostField::Body,
+        PostField::Tags,
+        PostField::PublishAt,
+    ];
+
+    fn id(self) -> &'static str {
+        match self {
+            PostField::Title => "title",
+            PostField::Slug => "slug",
+            PostField::Body => "body",
+            PostField::Tags => "tags",
+            PostField::PublishAt => "publish_at",
+        }
+    }
+}
+
+pub type PostErrors = FieldErrors<PostField>;
+
+/// Checks every rule and reports every failure with its field, so the form
+/// shows them at once, each under its own field.
+pub fn validate(input: &PostInput) -> Result<ValidPost, PostErrors> {
+    let mut errors = PostErrors::new();
     let title = input.title.trim();
     let title_len = title.chars().count();
     if title_len == 0 {
-        errors.push("The title is required.".to_string());
+        errors.push(PostField::Title, "The title is required.");
     } else if title_len > TITLE_MAX {
-        errors.push(format!(
-            "The title is {title_len} characters long; the limit is {TITLE_MAX}."
-        ));
+        errors.push(
+            PostField::Title,
+            format!("The title is {title_len} characters long; the limit is {TITLE_MAX}."),
+        );
     } else if title.chars().any(char::is_control) {
-        errors.push("The title cannot contain control characters.".to_string());
+        errors.push(
+            PostField::Title,
+            "The title cannot contain control characters.",
+        );
     }
     let slug = input.slug.trim();
     if !slug.is_empty() && !is_valid_slug(slug) {
-        errors.push(format!(
-            "The slug may only hold lowercase letters, digits and hyphens, 1 to {SLUG_MAX} of them."
-        ));
+        errors.push(
+            PostField::Slug,
+            format!(
+                "The slug may only hold lowercase letters, digits and hyphens, 1 to {SLUG_MAX} of them."
+            ),
+        );
     }
     if input.body.len() > BODY_MAX {
-        errors.push(format!(
-            "The body is {} KiB; the limit is 256 KiB.",
-            input.body.len() / 1024
-        ));
+        errors.push(
+            PostField::Body,
+            format!(
+                "The body is {} KiB; the limit is 256 KiB.",
+                input.body.len() / 1024
+            ),
+        );
     }
-    let tags = listing::parse_tags(&input.tags).unwrap_or_else(|e| {
-        errors.extend(e);
+    let tags = listing::parse_tags(&input.tags).unwrap_or_else(|messages| {
+        for message in messages {
+            errors.push(PostField::Tags, message);
+        }
         Vec::new()
     });
     let publish_at = match input.publish_at.trim() {
         "" => None,
-        at => match parse_publish_at(at) {
-            Some(at) => Some(at),
-            None => {
-                errors.push(format!(
+        at => parse_publish_at(at).or_else(|| {
+            errors.push(
+                PostField::PublishAt,
+                format!(
                     "The publish time \u{201c}{at}\u{201d} must be a UTC date and time like 2026-11-22T09:30."
-                ));
-                None
-            }
-        },
+                ),
+            );
+            None
+        }),
     };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(ValidPost {
+    errors.into_result(|| ValidPost {
         title: title.to_string(),
         slug: (!slug.is_empty()).then(|| slug.to_string()),
         body: input.body.clone(),
@@ -243,6 +286,9 @@ mod tests {
     fn validation_reports_every_problem() {
         let errors = validate(&input(" ", "Bad Slug", &"x".repeat(BODY_MAX + 1))).unwrap_err();
         assert_eq!(errors.len(), 3, "{errors:?}");
+        for field in [PostField::Title, PostField::Slug, PostField::Body] {
+            assert_eq!(errors.of(field).count(), 1, "{field:?}: {errors:?}");
+        }
     }
 
     #[test]
@@ -259,7 +305,16 @@ mod tests {
         let mut bad = input("T", "", "");
         bad.tags = "ok, c++".into();
         bad.publish_at = "soon".into();
-        assert_eq!(validate(&bad).unwrap_err().len(), 2);
+        let errors = validate(&bad).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert!(errors.of(PostField::Tags).next().unwrap().contains("c++"));
+        assert!(
+            errors
+                .of(PostField::PublishAt)
+                .next()
+                .unwrap()
+                .contains("soon")
+        );
     }
 
     #[test]

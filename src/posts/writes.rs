@@ -3,7 +3,9 @@
 //! sits in each list it is in, its neighbours), so the stale pages are
 //! computed on the same stable list the change was made to.
 
-use super::{Post, SUMMARY_CHARS, ValidPost, by_id, neighbours, slugify, tags_of};
+use super::{
+    Post, PostErrors, PostField, SUMMARY_CHARS, ValidPost, by_id, neighbours, slugify, tags_of,
+};
 use crate::cache::PageCache;
 use crate::cache::deps::{self, Change, List, Placement, Shown, Stale};
 use crate::db::{self, Db};
@@ -14,7 +16,7 @@ use sqlx::{Any, Transaction};
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("invalid post")]
-    Invalid(Vec<String>),
+    Invalid(PostErrors),
     #[error("post not found")]
     NotFound,
     #[error(transparent)]
@@ -318,9 +320,10 @@ async fn resolve_slug(
 ) -> Result<String, WriteError> {
     if let Some(slug) = &post.slug {
         if slug_taken(tx, slug, own_id).await? {
-            return Err(WriteError::Invalid(vec![format!(
-                "The slug \u{201c}{slug}\u{201d} is already used by another post."
-            )]));
+            return Err(WriteError::Invalid(PostErrors::single(
+                PostField::Slug,
+                format!("The slug \u{201c}{slug}\u{201d} is already used by another post."),
+            )));
         }
         return Ok(slug.clone());
     }

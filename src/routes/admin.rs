@@ -1,25 +1,38 @@
-//! The admin: list, create, edit and delete posts, preview links, and the
-//! site settings. Every write goes through `crate::write`, which removes the
-//! pages it made stale before the response is sent.
+//! The admin: list, create, edit and delete posts, preview links, the
+//! editor's preview, and the site settings. Every write goes through
+//! `crate::write`, which removes the pages it made stale before the response
+//! is sent.
 
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
+use crate::field_errors::{Field, FieldErrors};
 use crate::forms::Form;
 use crate::http::{get_or_head, see_other};
-use crate::posts::{self, PostInput, WriteError};
+use crate::markdown;
+use crate::posts::{self, PostErrors, PostInput, WriteError};
 use crate::render::{base_context, human_date};
-use crate::site;
+use crate::site::{self, SiteErrors};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
+    // A POST to an editor's own address is its Preview button: the editor
+    // again, with the input kept and rendered, and nothing saved.
     cfg.service(web::resource("/admin").route(get_or_head().to(index)))
-        .service(web::resource("/admin/posts/new").route(get_or_head().to(new_form)))
+        .service(
+            web::resource("/admin/posts/new")
+                .route(get_or_head().to(new_form))
+                .route(web::post().to(preview_new)),
+        )
         .service(web::resource("/admin/posts").route(web::post().to(create)))
-        .service(web::resource("/admin/posts/{id}/edit").route(get_or_head().to(edit_form)))
+        .service(
+            web::resource("/admin/posts/{id}/edit")
+                .route(get_or_head().to(edit_form))
+                .route(web::post().to(preview_edit)),
+        )
         .service(web::resource("/admin/posts/{id}").route(web::post().to(update)))
         .service(web::resource("/admin/posts/{id}/delete").route(web::post().to(delete)))
         .service(web::resource("/admin/posts/{id}/preview").route(web::post().to(new_preview)))
@@ -82,6 +95,14 @@ impl From<&PostInput> for PostInputView {
     }
 }
 
+/// The editor's preview of the unsaved input, rendered and sanitized as a
+/// published post is.
+#[derive(Serialize)]
+struct Preview {
+    title: String,
+    body_html: String,
+}
+
 #[derive(Serialize)]
 struct AdminRow {
     id: i64,
@@ -142,13 +163,20 @@ async fn index(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse,
     ))
 }
 
+/// Every error at the top, and each field's own under it.
+fn insert_errors<F: Field>(context: &mut tera::Context, errors: &FieldErrors<F>) {
+    context.insert("errors", &errors.messages());
+    context.insert("field_errors", &errors.by_field());
+}
+
 fn render_form(
     state: &AppState,
     admin: &Admin,
     status: StatusCode,
     post: Option<&posts::Post>,
     form: PostInputView,
-    errors: &[String],
+    errors: &PostErrors,
+    preview: Option<Preview>,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
     let mut context = base_context(Some((&admin.identity, &token)));
@@ -160,6 +188,13 @@ fn render_form(
             |p| format!("/admin/posts/{}", p.id),
         ),
     );
+    context.insert(
+        "preview_action",
+        &post.map_or_else(
+            || "/admin/posts/new".to_string(),
+            |p| format!("/admin/posts/{}/edit", p.id),
+        ),
+    );
     if let Some(post) = post.filter(|p| !p.is_live())
         && let Some(token) = &post.preview_token
     {
@@ -169,8 +204,15 @@ fn render_form(
             &format!("/admin/posts/{}/preview", post.id),
         );
     }
+    // Counted as validation counts: characters of the trimmed title.
+    let title_count = form.title.trim().chars().count();
+    context.insert("title_count", &title_count);
+    context.insert("title_max", &posts::TITLE_MAX);
     context.insert("form", &form);
-    context.insert("errors", errors);
+    insert_errors(&mut context, errors);
+    if let Some(preview) = preview {
+        context.insert("preview", &preview);
+    }
     Ok(html(
         status,
         state.templates.render("admin/edit.html", &context)?,
@@ -182,7 +224,15 @@ async fn new_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpRespon
         published: true,
         ..Default::default()
     });
-    render_form(&state, &admin, StatusCode::OK, None, form, &[])
+    render_form(
+        &state,
+        &admin,
+        StatusCode::OK,
+        None,
+        form,
+        &PostErrors::new(),
+        None,
+    )
 }
 
 async fn edit_form(
@@ -207,7 +257,15 @@ async fn edit_form(
             .map(posts::format_publish_at)
             .unwrap_or_default(),
     };
-    render_form(&state, &admin, StatusCode::OK, Some(&post), form, &[])
+    render_form(
+        &state,
+        &admin,
+        StatusCode::OK,
+        Some(&post),
+        form,
+        &PostErrors::new(),
+        None,
+    )
 }
 
 async fn create(
@@ -229,6 +287,18 @@ async fn update(
     save(&state, &admin, Some(*id), form.input()).await
 }
 
+/// The post being edited, if any; `404` for an unknown id.
+async fn existing(state: &AppState, id: Option<i64>) -> Result<Option<posts::Post>, AppError> {
+    match id {
+        Some(id) => Ok(Some(
+            posts::by_id(&state.db, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        )),
+        None => Ok(None),
+    }
+}
+
 #[tracing::instrument(skip(state, admin, input), fields(post_id = ?id))]
 async fn save(
     state: &AppState,
@@ -236,15 +306,8 @@ async fn save(
     id: Option<i64>,
     input: PostInput,
 ) -> Result<HttpResponse, AppError> {
-    let existing = match id {
-        Some(id) => Some(
-            posts::by_id(&state.db, id)
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => None,
-    };
-    let invalid = |errors: Vec<String>| {
+    let existing = existing(state, id).await?;
+    let invalid = |errors: PostErrors| {
         render_form(
             state,
             admin,
@@ -252,6 +315,7 @@ async fn save(
             existing.as_ref(),
             PostInputView::from(&input),
             &errors,
+            None,
         )
     };
     let valid = match posts::validate(&input) {
@@ -270,6 +334,50 @@ async fn save(
         Err(WriteError::Invalid(errors)) => invalid(errors),
         Err(e) => Err(write_error(e)),
     }
+}
+
+async fn preview_new(
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: Form<PostForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf::verify(&admin.session, &form.csrf_token)?;
+    preview(&state, &admin, None, form.input()).await
+}
+
+async fn preview_edit(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    form: Form<PostForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf::verify(&admin.session, &form.csrf_token)?;
+    preview(&state, &admin, Some(*id), form.input()).await
+}
+
+/// The editor with the input kept and its body rendered by the same
+/// sanitizer as a saved post. Reads only: nothing is saved or invalidated,
+/// and the rules are checked when the post is saved.
+async fn preview(
+    state: &AppState,
+    admin: &Admin,
+    id: Option<i64>,
+    input: PostInput,
+) -> Result<HttpResponse, AppError> {
+    let existing = existing(state, id).await?;
+    let preview = Preview {
+        title: input.title.trim().to_string(),
+        body_html: markdown::to_safe_html(&input.body),
+    };
+    render_form(
+        state,
+        admin,
+        StatusCode::OK,
+        existing.as_ref(),
+        PostInputView::from(&input),
+        &PostErrors::new(),
+        Some(preview),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -309,7 +417,7 @@ fn write_error(e: WriteError) -> AppError {
     match e {
         WriteError::NotFound => AppError::NotFound,
         WriteError::Db(e) => e.into(),
-        WriteError::Invalid(errors) => AppError::BadRequest(errors.join(" ")),
+        WriteError::Invalid(errors) => AppError::BadRequest(errors.messages().join(" ")),
     }
 }
 
@@ -327,12 +435,12 @@ fn render_settings(
     admin: &Admin,
     status: StatusCode,
     form: &site::Site,
-    errors: &[String],
+    errors: &SiteErrors,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
     let mut context = base_context(Some((&admin.identity, &token)));
     context.insert("form", form);
-    context.insert("errors", errors);
+    insert_errors(&mut context, errors);
     Ok(html(
         status,
         state.templates.render("admin/settings.html", &context)?,
@@ -341,7 +449,7 @@ fn render_settings(
 
 async fn settings_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
     let current = site::load(&state.db).await?;
-    render_settings(&state, &admin, StatusCode::OK, &current, &[])
+    render_settings(&state, &admin, StatusCode::OK, &current, &SiteErrors::new())
 }
 
 async fn save_settings(

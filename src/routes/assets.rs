@@ -1,5 +1,6 @@
-//! `/static/…`: the stylesheet and images, compiled into the binary so folio
-//! runs from any directory, served with long-lived cache headers.
+//! `/static/…`: the stylesheets, the editor's script and images, compiled
+//! into the binary so folio runs from any directory, served with long-lived
+//! cache headers.
 
 use crate::cache::respond::client_has;
 use crate::http::get_or_head;
@@ -16,6 +17,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "css/highlight.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/css/highlight.css"),
+    ),
+    (
+        "js/editor.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/js/editor.js"),
     ),
     (
         "img/favicon.svg",
@@ -61,16 +67,20 @@ mod tests {
     use super::*;
 
     /// Assets are `immutable` for a year, so a page must name a changed file
-    /// by a new URL or returning readers keep the old one: base.html links
-    /// each as `/static/{name}?v={first 8 hex digits of its content hash}`.
+    /// by a new URL or returning readers keep the old one: the templates link
+    /// each as `/static/{name}?v={first 8 hex digits of its content hash}`
+    /// (every page's in base.html, the editor's script in admin/edit.html).
     #[test]
-    fn base_html_links_each_asset_by_its_current_version() {
-        let base = include_str!("../../templates/base.html");
+    fn templates_link_each_asset_by_its_current_version() {
+        let templates = [
+            include_str!("../../templates/base.html"),
+            include_str!("../../templates/admin/edit.html"),
+        ];
         for (name, _, bytes) in ASSETS {
             let href = format!("/static/{name}?v={}", &content_hash(bytes)[..8]);
             assert!(
-                base.contains(&format!("\"{href}\"")),
-                "templates/base.html must link {name} as {href}"
+                templates.iter().any(|t| t.contains(&format!("\"{href}\""))),
+                "a template (base.html, admin/edit.html) must link {name} as {href}"
             );
         }
     }

@@ -130,6 +130,100 @@ async fn invalid_posts_re_render_the_form_with_422_and_keep_the_input(backend: B
 }
 both_databases!(invalid_posts_re_render_the_form_with_422_and_keep_the_input);
 
+/// The start tag of the element with `id="{id}"`.
+fn tag_with_id<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element has id {id}"));
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
+/// Each message sits right under its field in `<p class="field-error"
+/// id="{field}-error">`, and the field is marked invalid and described by it
+/// (its help and count still named too); fields without an error are not.
+async fn errors_sit_under_their_field_and_are_tied_to_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    admin.create("Taken", "x").await;
+
+    let r = admin
+        .post_form(
+            "/admin/posts",
+            &[
+                ("title", "  "),
+                ("body", "kept body"),
+                ("tags", "rust, c++"),
+                ("publish_at", "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    for (field, described_by, message) in [
+        ("title", "title-error title-count", "The title is required."),
+        ("tags", "tags-error tags-help", "c++"),
+        ("publish_at", "publish_at-error publish-at-help", "soon"),
+    ] {
+        let input = tag_with_id(&html, field);
+        assert!(input.contains(" aria-invalid=\"true\""), "{input}");
+        assert!(
+            input.contains(&format!(" aria-describedby=\"{described_by}\"")),
+            "{input}"
+        );
+        let error = format!("<p class=\"field-error\" id=\"{field}-error\">");
+        let at = html.find(&error).unwrap_or_else(|| panic!("{error}"));
+        assert!(html[at..].split("</p>").next().unwrap().contains(message));
+        // Right under the field: nothing but whitespace between them.
+        let after_input = html.find(input).unwrap() + input.len();
+        assert_eq!(html[after_input..at].trim(), "", "{field}");
+    }
+    for (field, described_by) in [("slug", "slug-help"), ("body", "body-help")] {
+        let input = tag_with_id(&html, field);
+        assert!(!input.contains("aria-invalid"), "{input}");
+        assert!(
+            input.contains(&format!(" aria-describedby=\"{described_by}\"")),
+            "{input}"
+        );
+        assert!(!html.contains(&format!("id=\"{field}-error\"")));
+    }
+    assert!(html.contains("kept body"));
+
+    // A rule the write path checks (a slug in use) lands under its field too.
+    let id = app.post_id("taken").await;
+    let r = admin
+        .submit_post(None, &[("title", "Other"), ("slug", "taken")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(tag_with_id(&html, "slug").contains("aria-describedby=\"slug-error slug-help\""));
+    assert!(tag_with_id(&html, "slug-error").starts_with("<p class=\"field-error\""));
+    assert!(!tag_with_id(&html, "title").contains("aria-invalid"));
+    let r = admin.edit(id, "", "taken", "body", true).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(tag_with_id(&html, "title").contains("aria-invalid=\"true\""));
+
+    // The settings form does the same.
+    let r = admin.settings("", &"t".repeat(201), "").await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    for field in ["title", "tagline"] {
+        let input = tag_with_id(&html, field);
+        assert!(input.contains("aria-invalid=\"true\""), "{input}");
+        assert!(
+            input.contains(&format!("aria-describedby=\"{field}-error\"")),
+            "{input}"
+        );
+        assert!(tag_with_id(&html, &format!("{field}-error")).contains("field-error"));
+    }
+    let about = tag_with_id(&html, "about");
+    assert!(about.contains("aria-describedby=\"about-help\"") && !about.contains("aria-invalid"));
+    assert!(html.contains("the limit") || html.contains("at most 200"));
+}
+both_databases!(errors_sit_under_their_field_and_are_tied_to_it);
+
 async fn oversized_bodies_answer_413_and_change_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.login().await;

@@ -68,7 +68,10 @@ fn routes(id: i64) -> Vec<(String, Vec<(&'static str, &'static str)>)> {
     ];
     vec![
         ("/admin/posts".to_string(), post.clone()),
-        (format!("/admin/posts/{id}"), post),
+        (format!("/admin/posts/{id}"), post.clone()),
+        // The editor's Preview button posts to the editor's own address.
+        ("/admin/posts/new".to_string(), post.clone()),
+        (format!("/admin/posts/{id}/edit"), post),
         (format!("/admin/posts/{id}/preview"), vec![]),
         (
             "/admin/settings".to_string(),
