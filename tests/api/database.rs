@@ -209,3 +209,31 @@ async fn marked_down_total(app: &TestApp) -> u64 {
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
         .unwrap_or(0)
 }
+
+/// PostgreSQL far away: every round trip to it takes over 60 ms, which is
+/// most of a lease. Renewals still land every `RECONCILE_EVERY`, so a warm
+/// page stays a hit instead of falling back to renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_slow_database_warm_pages_stay_hits() {
+    let (options, _proxy) = postgres_through_proxy(Duration::from_millis(30)).await;
+    let app = spawn_with(options).await;
+    let admin = app.login().await;
+    let slug = admin.create("Far from its database", "b").await;
+    let path = format!("/posts/{slug}");
+    app.fetch(&path).await;
+
+    // About two seconds of visits, many leases long. The first few may
+    // come before the cache is in use again after the create.
+    let mut answers = Vec::new();
+    for i in 0..50 {
+        let (status, cache, body) = app.fetch(&path).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("Far from its database"));
+        answers.push(cache);
+        assert!(
+            i < 3 || answers[i] == "HIT",
+            "visit {i} was not a hit: {answers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
