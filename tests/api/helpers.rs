@@ -444,6 +444,8 @@ pub struct PrivateRedis {
     child: Option<Child>,
     /// Where a persistent one keeps its snapshot.
     dir: Option<std::path::PathBuf>,
+    /// The primary's port, for a replica.
+    primary: Option<u16>,
 }
 
 impl PrivateRedis {
@@ -457,6 +459,7 @@ impl PrivateRedis {
             port,
             child: None,
             dir: None,
+            primary: None,
         };
         redis.restart();
         redis
@@ -476,6 +479,27 @@ impl PrivateRedis {
             port,
             child: None,
             dir: Some(dir),
+            primary: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    /// A replica of `primary`.
+    pub fn replica_of(primary: &PrivateRedis) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // A replica keeps what it received from its primary in a file.
+        let dir = std::env::temp_dir().join(format!("folio-test-redis-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = PrivateRedis {
+            port,
+            child: None,
+            dir: Some(dir),
+            primary: Some(primary.port),
         };
         redis.restart();
         redis
@@ -483,6 +507,21 @@ impl PrivateRedis {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Runs a command on it with redis-cli; returns its output.
+    pub fn ask(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli is installed");
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
     }
 
     pub fn restart(&mut self) {
@@ -497,6 +536,9 @@ impl PrivateRedis {
             "--appendonly",
             "no",
         ]);
+        if let Some(primary) = self.primary {
+            command.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
+        }
         if let Some(dir) = &self.dir {
             command
                 .arg("--dir")
