@@ -237,3 +237,31 @@ async fn with_a_slow_database_warm_pages_stay_hits() {
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
 }
+
+/// With an edge configured, a visitor's render reads the database's write
+/// sequence around it, to know whether the edge may store the page. While
+/// the database is marked down that read is skipped like every other, so
+/// visitors get their `503` at once, not after the pool's wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_edge_postgres_gone_answers_visitors_at_once() {
+    let (mut options, proxy) = postgres_through_proxy(Duration::ZERO).await;
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    options.edge_purge = Some(format!("http://{}", unused.local_addr().unwrap()));
+    drop(unused);
+    // Without Redis every page is a render.
+    options.redis_url = "off".to_string();
+    let app = spawn_with(options).await;
+    let (status, cache, _) = app.fetch("/").await;
+    assert_eq!((status, cache.as_str()), (200, "BYPASS"));
+
+    proxy.cut().await;
+    // The first visitor meets the outage and marks the database down.
+    assert_unavailable_page(app.get("/about").await, "a visitor's render").await;
+    for path in ["/", "/tags", "/about", "/feed.xml"] {
+        let started = Instant::now();
+        let r = app.get(path).await;
+        assert!(started.elapsed() < Duration::from_secs(1), "{path} at once");
+        assert_unavailable_page(r, path).await;
+    }
+    proxy.restore().await;
+}
