@@ -46,7 +46,7 @@ impl Application {
         let db_health = db_health::DbHealth::default();
         db_health.spawn_prober(settings.database_url.clone());
 
-        let cache = PageCache::new(cache_config(&settings), db.clone())?;
+        let cache = PageCache::new(cache_config(&settings), db.clone(), db_health.clone())?;
         let templates = Arc::new(Templates::new()?);
         let pages = Arc::new(Pages {
             db: db.clone(),

@@ -1,5 +1,7 @@
-//! Counts made in process (local hits, bypasses, errors), batched into Redis
-//! by the reconciler so counting never adds a round trip to a hit.
+//! Counts made in process (every hit, miss, bypass and error), batched into
+//! Redis by the reconciler so counting never adds a round trip to a hit, and
+//! so an answer is counted as it was given: never by a lookup this instance
+//! gave up on and Redis ran later.
 //!
 //! A batch is sent until Redis confirms it, always with the same number and
 //! the same counts: a send that timed out but ran later is then skipped by

@@ -131,12 +131,15 @@ impl LocalCopies {
         self.bytes.store(0, Ordering::Relaxed);
     }
 
-    /// A renewal sent at `sent_at` found no pending invalidation and `generation`.
+    /// A renewal sent at `sent_at` found no pending invalidation and
+    /// `generation`. Renewals overlap, and one sent earlier may answer later:
+    /// it never shortens the lease.
     pub fn renew(&self, generation: Option<u64>, sent_at: Instant) {
-        *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(Lease {
-            generation,
-            until: sent_at + LEASE,
-        });
+        let until = sent_at + LEASE;
+        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        if lease.as_ref().is_none_or(|l| l.until < until) {
+            *lease = Some(Lease { generation, until });
+        }
     }
 
     pub fn revoke(&self) {

@@ -47,15 +47,11 @@ impl PageCache {
         let mut invocation = scripts::LOOKUP.prepare_invoke();
         invocation
             .key(&key)
-            .key(keys.stats())
-            .key(keys.minute(chrono::Utc::now().timestamp() / 60))
             .key(keys.generation())
             .key(keys.epoch())
             .key(keys.seq())
             .arg(copy.as_ref().map_or("", |e| e.header()))
-            .arg(page.route().as_str())
             .arg(HEADER_LEN)
-            .arg(MINUTE_TTL_SECS)
             .arg(super::new_generation())
             .arg(EPOCH_AT)
             .arg(self.0.seen_seq.load(Ordering::SeqCst));
@@ -96,7 +92,7 @@ impl PageCache {
             return Lookup::Unavailable;
         };
         let tag = parse_hex(&generation);
-        match (kind.as_str(), epoch) {
+        let found = match (kind.as_str(), epoch) {
             ("1", Some(_)) => match (copy, tag, ttl) {
                 (Some(entry), Some(tag), Some(ttl)) => {
                     self.0.local.put(&key, entry.clone(), tag, ttl);
@@ -136,7 +132,16 @@ impl PageCache {
                 self.fail("malformed lookup reply");
                 Lookup::Unavailable
             }
-        }
+        };
+        // Counted in process, as answered: Redis may still run a lookup
+        // this instance gave up on and answered as a BYPASS.
+        let outcome = match &found {
+            Lookup::Hit(_) => Outcome::Hits,
+            Lookup::Miss { .. } => Outcome::Misses,
+            Lookup::Unavailable => return found,
+        };
+        self.0.counts.add(outcome, Some(page.route()), 1);
+        found
     }
 
     /// Stores a render under the generation its miss saw, if still current.

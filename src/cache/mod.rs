@@ -42,6 +42,7 @@ pub mod scripts;
 pub mod stats;
 
 use crate::db::Db;
+use crate::db_health::{self, DbHealth};
 use crate::error::AppError;
 use actix_web::{HttpRequest, HttpResponse};
 use counts::{Counts, Outcome};
@@ -105,6 +106,9 @@ struct Inner {
     /// The newest write sequence this instance saw Redis hold: a lookup that
     /// finds Redis behind it refuses to serve (Redis went back in time).
     seen_seq: AtomicI64,
+    /// Whether the database is marked down: then nothing waits on the pool.
+    db_health: DbHealth,
+    passes: reconcile::Passes,
 }
 
 pub(crate) struct Redis {
@@ -113,7 +117,7 @@ pub(crate) struct Redis {
 }
 
 impl PageCache {
-    pub fn new(config: CacheConfig, db: Db) -> anyhow::Result<Self> {
+    pub fn new(config: CacheConfig, db: Db, db_health: DbHealth) -> anyhow::Result<Self> {
         let redis = match &config.redis_url {
             None => None,
             Some(url) => Some(connect(url, &config)?),
@@ -137,6 +141,8 @@ impl PageCache {
             renders: AtomicU64::new(0),
             renderer: OnceLock::new(),
             seen_seq: AtomicI64::new(0),
+            db_health,
+            passes: reconcile::Passes::default(),
         })))
     }
 
@@ -242,11 +248,21 @@ impl PageCache {
 
     /// The database's write sequence, when an edge needs to know whether a
     /// render saw a write commit under it (`None` without an edge or database).
+    /// Fails fast while the database is marked down, and marks it down when
+    /// this is the request that finds it gone.
     async fn write_seq(&self) -> Option<i64> {
-        if !self.0.edge.enabled() {
+        if !self.0.edge.enabled() || self.0.db_health.is_down() {
             return None;
         }
-        outbox::write_seq(&self.0.db).await.ok()
+        match outbox::write_seq(&self.0.db).await {
+            Ok(seq) => Some(seq),
+            Err(e) => {
+                if db_health::is_connection_failure(&e) {
+                    self.0.db_health.mark_down();
+                }
+                None
+            }
+        }
     }
 
     async fn render_now<F, Fut>(&self, render: F, epoch: u64) -> Result<Arc<Entry>, Arc<AppError>>

@@ -10,10 +10,10 @@
 use super::deps::Stale;
 use super::keys::Page;
 use crate::db::{self, Db};
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 /// A committed, not yet confirmed invalidation.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Pending {
     pub id: i64,
     pub seq: i64,
@@ -52,13 +52,38 @@ pub async fn record(
     .await
 }
 
-pub async fn pending(db: &Db, limit: i64) -> sqlx::Result<Vec<Pending>> {
-    sqlx::query_as::<_, Pending>(
-        "SELECT id, seq, cause, everything, paths FROM cache_outbox ORDER BY id LIMIT $1",
+/// The newest write's sequence number and the oldest pending invalidations,
+/// in one statement: one round trip, and one snapshot, so a write seen in
+/// the sequence is also seen in the outbox (until Redis applied it).
+pub async fn state(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<(i64, Vec<Pending>)> {
+    let rows = sqlx::query(
+        "SELECT w.seq AS write_seq, o.id, o.seq, o.cause, o.everything, o.paths \
+         FROM write_lock w LEFT JOIN \
+         (SELECT id, seq, cause, everything, paths FROM cache_outbox ORDER BY id LIMIT $1) o \
+         ON 1 = 1 WHERE w.id = 1 ORDER BY o.id",
     )
     .bind(limit)
-    .fetch_all(db)
-    .await
+    .fetch_all(conn)
+    .await?;
+    let write_seq = match rows.first() {
+        Some(row) => row.try_get("write_seq")?,
+        None => return Err(sqlx::Error::RowNotFound),
+    };
+    let mut pending = Vec::new();
+    for row in &rows {
+        // The one row of an empty outbox has no id.
+        let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
+            continue;
+        };
+        pending.push(Pending {
+            id,
+            seq: row.try_get("seq")?,
+            cause: row.try_get("cause")?,
+            everything: row.try_get("everything")?,
+            paths: row.try_get("paths")?,
+        });
+    }
+    Ok((write_seq, pending))
 }
 
 pub async fn confirm(db: &Db, id: i64) -> sqlx::Result<()> {

@@ -3,13 +3,14 @@
 use redis::Script;
 use std::sync::LazyLock;
 
-/// Reads a page, counts the outcome, and returns the generation and epoch,
-/// all in one round trip. An entry rendered under another epoch (an older
-/// site version) is a miss.
-/// KEYS: page, stats, minute bucket, generation, epoch, seq.
-/// ARGV: header of the local copy ('' if none), route, header length,
-///       minute ttl, a fresh generation in case none exists yet, epoch offset,
-///       the newest write sequence this instance has seen Redis apply.
+/// Reads a page and returns the generation and epoch, in one round trip.
+/// An entry rendered under another epoch (an older site version) is a miss.
+/// It counts nothing: the caller counts what it answered, so a lookup it gave
+/// up on (a timeout, then a BYPASS) that Redis runs later is not counted twice.
+/// KEYS: page, generation, epoch, seq.
+/// ARGV: header of the local copy ('' if none), header length, a fresh
+///       generation in case none exists yet, epoch offset, the newest write
+///       sequence this instance has seen Redis apply.
 /// Returns {1, gen, epoch, pttl} when the local copy is current (only its header is
 /// compared, so an unchanged page costs a few bytes), {2, gen, epoch, pttl, value}
 /// for a hit, {0, gen, epoch} for a miss (the generation a later fill must
@@ -20,33 +21,23 @@ use std::sync::LazyLock;
 pub static LOOKUP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-local function count(outcome)
-  redis.call('HINCRBY', KEYS[2], outcome, 1)
-  redis.call('HINCRBY', KEYS[2], outcome .. ':' .. ARGV[2], 1)
-  if redis.call('HINCRBY', KEYS[3], outcome, 1) == 1 then
-    redis.call('EXPIRE', KEYS[3], ARGV[4])
-  end
-end
-local generation = redis.call('GET', KEYS[4])
+local generation = redis.call('GET', KEYS[2])
 if not generation then
-  generation = ARGV[5]
-  redis.call('SET', KEYS[4], generation)
+  generation = ARGV[3]
+  redis.call('SET', KEYS[2], generation)
 end
-local epoch = redis.call('GET', KEYS[5])
-if not epoch or tonumber(redis.call('GET', KEYS[6]) or '0') < tonumber(ARGV[7]) then
+local epoch = redis.call('GET', KEYS[3])
+if not epoch or tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[5]) then
   return {3, generation}
 end
-local head = redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
-local at = tonumber(ARGV[6])
+local head = redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+local at = tonumber(ARGV[4])
 if head ~= '' and string.sub(head, at + 1, at + 16) == epoch then
   if ARGV[1] ~= '' and head == ARGV[1] then
-    count('hits')
     return {1, generation, epoch, redis.call('PTTL', KEYS[1])}
   end
-  count('hits')
   return {2, generation, epoch, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1])}
 end
-count('misses')
 return {0, generation, epoch}
 "#,
     )

@@ -7,14 +7,11 @@
 //! proxy the test cuts. So each test runs on the database it can fault.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, ADMIN_USER, Admin, Backend, Options, TestApp, browser, csrf_in, spawn_app,
-    spawn_with,
+    ADMIN_PASSWORD, ADMIN_USER, Admin, Backend, Options, Proxy, TestApp, browser, csrf_in,
+    spawn_app, spawn_with,
 };
 use sqlx::{Connection, Executor};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 /// Requests the app has logged, from its request histogram in `/metrics`.
 /// The recorder is shared by every app in this process: compare before and
@@ -110,56 +107,16 @@ async fn session_writes_while_sqlite_is_locked_answer_503_and_are_logged() {
     assert_eq!(r.status().as_u16(), 303);
 }
 
-/// A TCP proxy to PostgreSQL that a test can cut: every connection closed
-/// and new ones refused, as when the server stops, without touching the
-/// server every other test uses.
-struct Proxy {
-    port: u16,
-    target: String,
-    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn start(target: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let proxy = Proxy {
-            port: listener.local_addr().unwrap().port(),
-            target,
-            tasks: Arc::default(),
-        };
-        proxy.serve(listener);
-        proxy
-    }
-
-    fn serve(&self, listener: TcpListener) {
-        let tasks = self.tasks.clone();
-        let target = self.target.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let target = target.clone();
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                tasks.lock().unwrap().push(pipe);
-            }
-        });
-        self.tasks.lock().unwrap().push(accept);
-    }
-
-    async fn cut(&self) {
-        let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
-        for task in tasks {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    async fn restore(&self) {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
-        self.serve(listener);
-    }
+/// Options for an app whose PostgreSQL is reached through a proxy, with
+/// `delay` added to every chunk each way.
+async fn postgres_through_proxy(delay: Duration) -> (Options, Proxy) {
+    let mut options = Options::new(Backend::Postgres).await;
+    let mut url = url::Url::parse(&options.database_url).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = Proxy::with_delay(target, delay).await;
+    url.set_port(Some(proxy.port)).unwrap();
+    options.database_url = url.to_string();
+    (options, proxy)
 }
 
 /// PostgreSQL goes away under a running app: the first request that meets
@@ -168,12 +125,7 @@ impl Proxy {
 /// and nothing was half-written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_gone_answers_503_at_once_and_recovers() {
-    let mut options = Options::new(Backend::Postgres).await;
-    let mut url = url::Url::parse(&options.database_url).unwrap();
-    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let proxy = Proxy::start(target).await;
-    url.set_port(Some(proxy.port)).unwrap();
-    options.database_url = url.to_string();
+    let (options, proxy) = postgres_through_proxy(Duration::ZERO).await;
     let app = spawn_with(options).await;
     let admin = app.login().await;
     let slug = admin.create("Before the outage", "b").await;
@@ -256,4 +208,60 @@ async fn marked_down_total(app: &TestApp) -> u64 {
         .find(|l| l.starts_with("folio_db_marked_down_total "))
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// PostgreSQL far away: every round trip to it takes over 60 ms, which is
+/// most of a lease. Renewals still land every `RECONCILE_EVERY`, so a warm
+/// page stays a hit instead of falling back to renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_slow_database_warm_pages_stay_hits() {
+    let (options, _proxy) = postgres_through_proxy(Duration::from_millis(30)).await;
+    let app = spawn_with(options).await;
+    let admin = app.login().await;
+    let slug = admin.create("Far from its database", "b").await;
+    let path = format!("/posts/{slug}");
+    app.fetch(&path).await;
+
+    // About two seconds of visits, many leases long. The first few may
+    // come before the cache is in use again after the create.
+    let mut answers = Vec::new();
+    for i in 0..50 {
+        let (status, cache, body) = app.fetch(&path).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("Far from its database"));
+        answers.push(cache);
+        assert!(
+            i < 3 || answers[i] == "HIT",
+            "visit {i} was not a hit: {answers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+/// With an edge configured, a visitor's render reads the database's write
+/// sequence around it, to know whether the edge may store the page. While
+/// the database is marked down that read is skipped like every other, so
+/// visitors get their `503` at once, not after the pool's wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_edge_postgres_gone_answers_visitors_at_once() {
+    let (mut options, proxy) = postgres_through_proxy(Duration::ZERO).await;
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    options.edge_purge = Some(format!("http://{}", unused.local_addr().unwrap()));
+    drop(unused);
+    // Without Redis every page is a render.
+    options.redis_url = "off".to_string();
+    let app = spawn_with(options).await;
+    let (status, cache, _) = app.fetch("/").await;
+    assert_eq!((status, cache.as_str()), (200, "BYPASS"));
+
+    proxy.cut().await;
+    // The first visitor meets the outage and marks the database down.
+    assert_unavailable_page(app.get("/about").await, "a visitor's render").await;
+    for path in ["/", "/tags", "/about", "/feed.xml"] {
+        let started = Instant::now();
+        let r = app.get(path).await;
+        assert!(started.elapsed() < Duration::from_secs(1), "{path} at once");
+        assert_unavailable_page(r, path).await;
+    }
+    proxy.restore().await;
 }

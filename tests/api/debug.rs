@@ -1,5 +1,6 @@
 use crate::both_databases;
-use crate::helpers::{Backend, Options, spawn_app, spawn_pair};
+use crate::helpers::{Backend, Options, PrivateRedis, spawn_app, spawn_pair, x_cache};
+use std::time::{Duration, Instant};
 
 async fn counts_are_exact_and_shared_by_two_instances(backend: Backend) {
     let (a, b) = spawn_pair(Options::new(backend).await).await;
@@ -155,3 +156,76 @@ async fn metrics_are_prometheus_text(backend: Backend) {
     assert!(text.contains("cache=\"HIT\""));
 }
 both_databases!(metrics_are_prometheus_text);
+
+/// What the panel counts, as numbers.
+fn totals(json: &serde_json::Value) -> [u64; 3] {
+    ["hits", "misses", "bypasses"].map(|k| json[k].as_u64().unwrap())
+}
+
+/// Tallies an answer by its `X-Cache`, in the panel's order.
+fn tally(made: &mut [u64; 3], cache: &str) {
+    match cache {
+        "HIT" => made[0] += 1,
+        "MISS" => made[1] += 1,
+        "BYPASS" => made[2] += 1,
+        other => panic!("no X-Cache: {other:?}"),
+    }
+}
+
+/// `CLIENT PAUSE … WRITE` holds every count sent meanwhile, and Redis runs
+/// them all when the pause ends, the sends folio gave up on and repeated
+/// included. Each answer is still counted exactly once.
+async fn counts_stay_exact_across_a_pause_for_writes(backend: Backend) {
+    let redis = PrivateRedis::start();
+    let mut options = Options::new(backend).await;
+    options.redis_url = redis.url();
+    let (a, b) = spawn_pair(options).await;
+    let admin = a.login().await;
+    let slug = admin.create("Counted through a pause", "b").await;
+    let path = format!("/posts/{slug}");
+    a.wait_until_cache_in_use().await;
+    b.wait_until_cache_in_use().await;
+    let before = totals(&admin.panel().await);
+
+    let mut made = [0; 3];
+    for (app, path) in [
+        (&a, &path),
+        (&a, &path),
+        (&b, &path),
+        (&a, &"/tags".to_string()),
+    ] {
+        tally(&mut made, &app.fetch(path).await.1);
+    }
+    for _ in 0..2 {
+        tally(&mut made, &x_cache(&admin.get(&path).await));
+    }
+    assert_eq!(
+        made,
+        [2, 2, 2],
+        "hits, misses and bypasses before the pause"
+    );
+
+    let paused_at = Instant::now();
+    redis.cli(&["CLIENT", "PAUSE", "2000", "WRITE"]);
+    // During the pause: copies under the lease while it lasts, then renders;
+    // `/about` was never cached, and `/tags` is cached on one instance only.
+    for _ in 0..10 {
+        for (app, path) in [
+            (&a, &path),
+            (&b, &path),
+            (&b, &"/tags".to_string()),
+            (&a, &"/about".to_string()),
+        ] {
+            tally(&mut made, &app.fetch(path).await.1);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500).saturating_sub(paused_at.elapsed())).await;
+    a.wait_until_cache_in_use().await;
+    b.wait_until_cache_in_use().await;
+
+    let after = totals(&admin.panel().await);
+    let counted = [0, 1, 2].map(|i| after[i] - before[i]);
+    assert_eq!(counted, made, "hits, misses and bypasses counted once each");
+}
+both_databases!(counts_stay_exact_across_a_pause_for_writes);

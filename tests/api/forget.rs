@@ -2,7 +2,7 @@
 //! never serves a page older than a write it has answered.
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, PrivateRedis, spawn_pair, spawn_with};
+use crate::helpers::{Backend, Options, PrivateRedis, Proxy, spawn_pair, spawn_with};
 use std::time::{Duration, Instant};
 
 /// Reads `paths` on both instances for `period`; panics if any shows `old`.
@@ -142,3 +142,56 @@ async fn a_write_from_an_instance_without_redis_reaches_the_cached_pages(backend
     }
 }
 both_databases!(a_write_from_an_instance_without_redis_reaches_the_cached_pages);
+
+/// A failover to a replica that had not received the last writes: it holds
+/// the pages, generation and sequence from before an edit. After the edit's
+/// 303, neither instance may serve the old title from it, nor from the
+/// copies they keep in process.
+async fn a_failover_to_a_lagging_replica_serves_nothing_stale(backend: Backend) {
+    let primary = PrivateRedis::start();
+    let replica = PrivateRedis::replica_of(&primary);
+    let proxy = Proxy::start(primary.address()).await;
+    let mut options = Options::new(backend).await;
+    options.redis_url = format!("redis://127.0.0.1:{}", proxy.port);
+    let (a, b) = spawn_pair(options).await;
+    let admin = a.login().await;
+    let slug = admin.create("Title before", "b").await;
+    let paths = vec![
+        "/".to_string(),
+        format!("/posts/{slug}"),
+        "/feed.xml".to_string(),
+    ];
+    for app in [&a, &b] {
+        for p in &paths {
+            app.fetch(p).await;
+            assert_eq!(app.fetch(p).await.1, "HIT", "{p} cached before the edit");
+        }
+    }
+    // The replica has everything so far, then stops following.
+    let acked = primary.ask(&["WAIT", "1", "5000"]);
+    assert_eq!(acked.trim(), "1", "the replica caught up");
+    replica.cli(&["REPLICAOF", "NO", "ONE"]);
+
+    let id = a.post_id(&slug).await;
+    let r = admin.edit(id, "Title after", &slug, "b", true).await;
+    assert_eq!(r.status().as_u16(), 303);
+    // The failover: the replica, with the old pages, is the cache now.
+    proxy.switch_to(replica.address()).await;
+    never_shows(
+        [&a, &b],
+        &paths,
+        "Title before",
+        Duration::from_millis(1500),
+    )
+    .await;
+    a.wait_until_cache_in_use().await;
+    b.wait_until_cache_in_use().await;
+    never_shows([&a, &b], &paths, "Title before", Duration::from_millis(300)).await;
+    for app in [&a, &b] {
+        app.fetch(&paths[1]).await;
+        let (_, cache, body) = app.fetch(&paths[1]).await;
+        assert!(body.contains("Title after"));
+        assert_eq!(cache, "HIT", "the replica is used as the cache");
+    }
+}
+both_databases!(a_failover_to_a_lagging_replica_serves_nothing_stale);

@@ -7,7 +7,11 @@ use reqwest::{Client, Response, redirect::Policy};
 use secrecy::SecretString;
 use sqlx::{AnyConnection, Connection, Executor};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
 
 pub const ADMIN_USER: &str = "editor";
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
@@ -440,6 +444,8 @@ pub struct PrivateRedis {
     child: Option<Child>,
     /// Where a persistent one keeps its snapshot.
     dir: Option<std::path::PathBuf>,
+    /// The primary's port, for a replica.
+    primary: Option<u16>,
 }
 
 impl PrivateRedis {
@@ -453,6 +459,7 @@ impl PrivateRedis {
             port,
             child: None,
             dir: None,
+            primary: None,
         };
         redis.restart();
         redis
@@ -472,6 +479,27 @@ impl PrivateRedis {
             port,
             child: None,
             dir: Some(dir),
+            primary: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    /// A replica of `primary`.
+    pub fn replica_of(primary: &PrivateRedis) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // A replica keeps what it received from its primary in a file.
+        let dir = std::env::temp_dir().join(format!("folio-test-redis-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = PrivateRedis {
+            port,
+            child: None,
+            dir: Some(dir),
+            primary: Some(primary.port),
         };
         redis.restart();
         redis
@@ -479,6 +507,21 @@ impl PrivateRedis {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Runs a command on it with redis-cli; returns its output.
+    pub fn ask(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli is installed");
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
     }
 
     pub fn restart(&mut self) {
@@ -493,6 +536,9 @@ impl PrivateRedis {
             "--appendonly",
             "no",
         ]);
+        if let Some(primary) = self.primary {
+            command.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
+        }
         if let Some(dir) = &self.dir {
             command
                 .arg("--dir")
@@ -540,4 +586,110 @@ impl Drop for PrivateRedis {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// A TCP proxy a test puts between folio and a server: it can add latency,
+/// cut every connection (the server gone), and send new connections to
+/// another server (a failover), without touching the servers themselves.
+pub struct Proxy {
+    pub port: u16,
+    target: Arc<Mutex<String>>,
+    /// Added to every chunk, each way.
+    delay: Duration,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    pub async fn start(target: String) -> Proxy {
+        Proxy::with_delay(target, Duration::ZERO).await
+    }
+
+    /// Every chunk arrives `delay` after it was sent, in both directions;
+    /// chunks are not held behind one another, so this is latency, not a
+    /// narrower pipe.
+    pub async fn with_delay(target: String, delay: Duration) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = Proxy {
+            port: listener.local_addr().unwrap().port(),
+            target: Arc::new(Mutex::new(target)),
+            delay,
+            tasks: Arc::default(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let tasks = self.tasks.clone();
+        let target = self.target.clone();
+        let delay = self.delay;
+        let accept = tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let target = target.lock().unwrap().clone();
+                let pipe = tokio::spawn(async move {
+                    if let Ok(outbound) = TcpStream::connect(&target).await {
+                        let _ = inbound.set_nodelay(true);
+                        let _ = outbound.set_nodelay(true);
+                        let (in_read, in_write) = inbound.into_split();
+                        let (out_read, out_write) = outbound.into_split();
+                        tokio::join!(
+                            forward(in_read, out_write, delay),
+                            forward(out_read, in_write, delay)
+                        );
+                    }
+                });
+                tasks.lock().unwrap().push(pipe);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    /// Closes every connection and refuses new ones.
+    pub async fn cut(&self) {
+        let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    pub async fn restore(&self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.serve(listener);
+    }
+
+    /// A failover: every connection closed, new ones go to `target`.
+    pub async fn switch_to(&self, target: String) {
+        self.cut().await;
+        *self.target.lock().unwrap() = target;
+        self.restore().await;
+    }
+}
+
+/// Copies one direction of a connection, each chunk `delay` late.
+async fn forward(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    delay: Duration,
+) {
+    let (chunks, mut due) = tokio::sync::mpsc::unbounded_channel();
+    let read = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            let at = tokio::time::Instant::now() + delay;
+            if chunks.send((at, buf[..n].to_vec())).is_err() {
+                break;
+            }
+        }
+    };
+    let write = async move {
+        while let Some((at, chunk)) = due.recv().await {
+            tokio::time::sleep_until(at).await;
+            if to.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::join!(read, write);
 }
