@@ -10,6 +10,8 @@ pub mod field_errors;
 pub mod forms;
 pub mod http;
 pub mod listing;
+pub mod log_format;
+pub mod log_writer;
 pub mod markdown;
 pub mod pages;
 pub mod posts;

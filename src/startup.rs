@@ -1,6 +1,7 @@
 //! Builds the application from settings and runs it.
 
 use crate::auth::session::{self, DbSessionStore, purge_expired};
+use crate::auth::session_gate::SessionGate;
 use crate::cache::policy::{self, Ttls};
 use crate::cache::{CacheConfig, PageCache};
 use crate::config::Settings;
@@ -84,7 +85,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render))
-                .wrap(
+                .wrap(SessionGate(
                     SessionMiddleware::builder(store.clone(), key.clone())
                         .cookie_name(session::COOKIE.to_string())
                         .cookie_http_only(true)
@@ -96,7 +97,7 @@ impl Application {
                                 .state_ttl(actix_web::cookie::time::Duration::hours(12)),
                         )
                         .build(),
-                )
+                ))
                 .wrap(from_fn(db_health::guard))
                 .wrap(from_fn(policy::no_store_by_default))
                 .wrap(from_fn(telemetry::observe))

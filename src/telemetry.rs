@@ -3,6 +3,8 @@
 //! log line and a latency sample labelled by route and cache outcome.
 
 use crate::cache::respond::X_CACHE;
+use crate::log_format;
+use crate::log_writer::{BatchedStdout, FlushOnDrop};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -12,45 +14,24 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::BufWriter;
 use std::sync::OnceLock;
 use std::time::Instant;
 use tracing::Instrument;
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the log subscriber; keep the guard alive until exit, it flushes
-/// the lines still queued.
-pub fn init_tracing() -> WorkerGuard {
+/// Installs the log subscriber; keep the guard alive until exit, it writes
+/// out the lines still buffered.
+pub fn init_tracing() -> FlushOnDrop {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    // Lines are written by a background thread in batches (one write per
-    // batch, not per request); when it falls behind, lines are dropped
-    // rather than slowing requests down.
-    let (writer, guard) = tracing_appender::non_blocking(BufWriter::new(LossyStdout));
+    let (writer, guard) = BatchedStdout::start();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
+        .event_format(log_format::Line)
+        .fmt_fields(log_format::Fields)
         .with_writer(writer)
         .try_init();
     guard
-}
-
-/// Stdout that drops what it cannot write. The default writer reports a
-/// failed write on stderr, and printing to a closed stderr panics: a log
-/// line must never take the server down with it.
-struct LossyStdout;
-
-impl std::io::Write for LossyStdout {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let _ = std::io::stdout().write_all(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let _ = std::io::stdout().flush();
-        Ok(())
-    }
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every app
@@ -118,7 +99,7 @@ pub async fn observe(
         route,
         status,
         cache,
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        latency_us = elapsed.as_micros() as u64,
         "served"
     );
     let mut res = result?;

@@ -3,6 +3,7 @@
 pub mod csrf;
 pub mod password;
 pub mod session;
+pub mod session_gate;
 pub mod throttle;
 
 use crate::db::{self, Db};

@@ -38,8 +38,8 @@ impl PageCache {
             // A render of this generation may have finished between our miss
             // and now (it stores its copy before leaving the map): its result
             // is as fresh as the one we would make.
-            let done = super::parse_hex(&generation)
-                .and_then(|g| self.0.local.of_generation(&flight_key.0, g));
+            let done =
+                super::parse_hex(&generation).and_then(|g| self.0.local.of_generation(page, g));
             if let Some(entry) = done {
                 return Ok((entry, true));
             }

@@ -47,7 +47,7 @@ impl PageCache {
         match &receipt.stale {
             Stale::Pages(pages) => {
                 for page in pages {
-                    self.0.local.remove(&self.0.keys.view(page));
+                    self.0.local.remove(page);
                 }
             }
             Stale::Everything => self.0.local.clear(),

@@ -10,6 +10,7 @@
 //! carries. That makes these copies exactly as fresh as Redis itself.
 
 use super::Entry;
+use super::keys::Page;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,6 +20,8 @@ use std::time::{Duration, Instant};
 pub const LEASE: Duration = Duration::from_millis(150);
 /// Bytes of pages kept in process.
 const BUDGET: usize = 16 * 1024 * 1024;
+/// What a copy costs besides its body, roughly (page, header, entry).
+const OVERHEAD: usize = 128;
 
 struct Lease {
     /// `None` until a generation exists in Redis.
@@ -36,7 +39,8 @@ struct Copy {
 #[derive(Default)]
 pub struct LocalCopies {
     lease: Mutex<Option<Lease>>,
-    copies: RwLock<HashMap<String, Copy>>,
+    /// By page rather than key name: a hit then builds no string.
+    copies: RwLock<HashMap<Page, Copy>>,
     bytes: AtomicUsize,
 }
 
@@ -52,7 +56,7 @@ pub enum UnderLease {
 
 impl LocalCopies {
     /// One look at the lease, then at the copy: this runs on every hit.
-    pub fn under_lease(&self, key: &str) -> UnderLease {
+    pub fn under_lease(&self, page: &Page) -> UnderLease {
         let generation = {
             let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
             match lease.as_ref().filter(|l| Instant::now() < l.until) {
@@ -60,7 +64,7 @@ impl LocalCopies {
                 None => return UnderLease::NoLease,
             }
         };
-        match generation.and_then(|g| self.of_generation(key, g)) {
+        match generation.and_then(|g| self.of_generation(page, g)) {
             Some(entry) => UnderLease::Fresh(entry),
             None => UnderLease::Ask,
         }
@@ -75,27 +79,27 @@ impl LocalCopies {
         lease.as_ref().is_some_and(|l| Instant::now() < l.until)
     }
 
-    /// The copy of `key` whatever its generation, to send its header along
+    /// The copy of `page` whatever its generation, to send its header along
     /// with a Redis lookup.
-    pub fn any(&self, key: &str) -> Option<Arc<Entry>> {
+    pub fn any(&self, page: &Page) -> Option<Arc<Entry>> {
         let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
         copies
-            .get(key)
+            .get(page)
             .filter(|c| Instant::now() < c.expires)
             .map(|c| c.entry.clone())
     }
 
-    /// The copy of `key` if it was stored under `generation`.
-    pub fn of_generation(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
+    /// The copy of `page` if it was stored under `generation`.
+    pub fn of_generation(&self, page: &Page, generation: u64) -> Option<Arc<Entry>> {
         let copies = self.copies.read().unwrap_or_else(|p| p.into_inner());
         copies
-            .get(key)
+            .get(page)
             .filter(|c| c.generation == generation && Instant::now() < c.expires)
             .map(|c| c.entry.clone())
     }
 
-    pub fn put(&self, key: &str, entry: Arc<Entry>, generation: u64, ttl: Duration) {
-        let size = entry.body.len() + key.len();
+    pub fn put(&self, page: &Page, entry: Arc<Entry>, generation: u64, ttl: Duration) {
+        let size = entry.body.len() + OVERHEAD;
         let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
         if self.bytes.load(Ordering::Relaxed) + size > BUDGET {
             // Copies are only an optimisation: dropping them all is always safe.
@@ -103,7 +107,7 @@ impl LocalCopies {
             self.bytes.store(0, Ordering::Relaxed);
         }
         let old = copies.insert(
-            key.to_string(),
+            page.clone(),
             Copy {
                 entry,
                 generation,
@@ -113,15 +117,15 @@ impl LocalCopies {
         self.bytes.fetch_add(size, Ordering::Relaxed);
         if let Some(old) = old {
             self.bytes
-                .fetch_sub(old.entry.body.len() + key.len(), Ordering::Relaxed);
+                .fetch_sub(old.entry.body.len() + OVERHEAD, Ordering::Relaxed);
         }
     }
 
-    pub fn remove(&self, key: &str) {
+    pub fn remove(&self, page: &Page) {
         let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(old) = copies.remove(key) {
+        if let Some(old) = copies.remove(page) {
             self.bytes
-                .fetch_sub(old.entry.body.len() + key.len(), Ordering::Relaxed);
+                .fetch_sub(old.entry.body.len() + OVERHEAD, Ordering::Relaxed);
         }
     }
 

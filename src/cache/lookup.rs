@@ -33,8 +33,7 @@ impl PageCache {
         if !self.0.health.in_use() {
             return Lookup::Unavailable;
         }
-        let key = self.0.keys.view(page);
-        match self.0.local.under_lease(&key) {
+        match self.0.local.under_lease(page) {
             UnderLease::NoLease => return Lookup::Unavailable,
             UnderLease::Fresh(entry) => {
                 self.0.counts.add(Outcome::Hits, Some(page.route()), 1);
@@ -42,7 +41,8 @@ impl PageCache {
             }
             UnderLease::Ask => {}
         }
-        let copy = self.0.local.any(&key);
+        let copy = self.0.local.any(page);
+        let key = self.0.keys.view(page);
         let keys = &self.0.keys;
         let mut invocation = scripts::LOOKUP.prepare_invoke();
         invocation
@@ -95,7 +95,7 @@ impl PageCache {
         let found = match (kind.as_str(), epoch) {
             ("1", Some(_)) => match (copy, tag, ttl) {
                 (Some(entry), Some(tag), Some(ttl)) => {
-                    self.0.local.put(&key, entry.clone(), tag, ttl);
+                    self.0.local.put(page, entry.clone(), tag, ttl);
                     Lookup::Hit(entry)
                 }
                 (Some(entry), _, _) => Lookup::Hit(entry),
@@ -110,13 +110,13 @@ impl PageCache {
                     Some(entry) => {
                         let entry = Arc::new(entry);
                         if let (Some(tag), Some(ttl)) = (tag, ttl) {
-                            self.0.local.put(&key, entry.clone(), tag, ttl);
+                            self.0.local.put(page, entry.clone(), tag, ttl);
                         }
                         Lookup::Hit(entry)
                     }
                     // Expired between the two reads, or not ours: render and refill.
                     None => {
-                        self.0.local.remove(&key);
+                        self.0.local.remove(page);
                         Lookup::Miss { generation, epoch }
                     }
                 }
@@ -167,7 +167,7 @@ impl PageCache {
         match reply {
             Ok(Ok(1)) => {
                 if let Some(tag) = parse_hex(generation) {
-                    self.0.local.put(&key, entry.clone(), tag, ttl);
+                    self.0.local.put(page, entry.clone(), tag, ttl);
                 }
                 true
             }
