@@ -139,9 +139,13 @@ async fn a_new_title_reaches_every_cached_page_on_both_instances(backend: Backen
     assert!(feed.contains("<subtitle>Fresh tagline</subtitle>"));
     let (_, _, about) = b.fetch("/about").await;
     assert!(about.contains("All about it"));
+    // The other instance may apply the same row again between the commit
+    // and its confirmation, and log it as "settings (applied later)".
     let log = admin.panel().await["invalidations"].clone();
-    assert_eq!(
-        log[0]["cause"], "settings",
+    assert!(
+        log[0]["cause"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("settings")),
         "the log names the cause: {log}"
     );
 }
