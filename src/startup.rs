@@ -99,7 +99,7 @@ impl Application {
                         .build(),
                 ))
                 .wrap(from_fn(db_health::guard))
-                .wrap(from_fn(policy::no_store_by_default))
+                .wrap(policy::no_store_by_default())
                 .wrap(from_fn(telemetry::observe))
                 .configure(routes::config)
                 .default_service(web::to(|| async { AppError::NotFound.error_response() }))

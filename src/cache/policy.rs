@@ -6,10 +6,8 @@
 //!   (`no_store_by_default`), so a new route cannot leak into a shared cache.
 
 use super::keys::{Page, Route};
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use std::time::Duration;
 
 /// Cache lifetimes in seconds.
@@ -51,15 +49,8 @@ pub enum Audience {
 pub const NO_STORE: &str = "private, no-store";
 
 /// Marks every response that set no `Cache-Control` of its own as
-/// `private, no-store`.
-pub async fn no_store_by_default(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut res = next.call(req).await?;
-    if !res.headers().contains_key(header::CACHE_CONTROL) {
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_STORE));
-    }
-    Ok(res)
+/// `private, no-store` (actix's `DefaultHeaders` adds a header only when the
+/// response lacks it).
+pub fn no_store_by_default() -> DefaultHeaders {
+    DefaultHeaders::new().add((header::CACHE_CONTROL, NO_STORE))
 }

@@ -76,13 +76,20 @@ pub fn page(
     builder
         .insert_header((header::ETAG, entry.etag_value().clone()))
         .insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header((header::VARY, "Cookie"))
-        .insert_header((HeaderName::from_static(X_CACHE), status.as_str()));
+        // Static values: a `&str` value is validated and copied per response.
+        .insert_header((header::VARY, HeaderValue::from_static("Cookie")))
+        .insert_header((
+            HeaderName::from_static(X_CACHE),
+            HeaderValue::from_static(status.as_str()),
+        ));
     if not_modified {
         return builder.finish();
     }
     builder
-        .insert_header((header::CONTENT_TYPE, entry.kind.content_type()))
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(entry.kind.content_type()),
+        ))
         .body(entry.body.clone())
 }
 
