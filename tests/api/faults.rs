@@ -4,6 +4,9 @@
 
 use crate::both_databases;
 use crate::helpers::{Backend, Fetched, Options, PrivateRedis, TestApp, spawn_pair, spawn_with};
+use folio::cache::deps::Stale;
+use folio::cache::keys::Page;
+use folio::write::Cause;
 use std::time::{Duration, Instant};
 
 async fn app_on(redis: &PrivateRedis, backend: Backend) -> TestApp {
@@ -170,19 +173,21 @@ async fn an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others(backe
     app.fetch(&path).await;
     assert_eq!(app.fetch(&path).await.cache, "HIT");
 
-    // What a write commits, without the Redis step that would have followed.
-    let mut tx = app.db.begin().await.unwrap();
-    sqlx::query("UPDATE posts SET title = 'After the crash' WHERE slug = $1")
-        .bind(&slug)
-        .execute(&mut *tx)
+    // A writer commits its change with its invalidation recorded, then dies
+    // before it reaches Redis.
+    let id = app.post_id(&slug).await;
+    let mut write = folio::write::begin(&app.db).await.unwrap();
+    sqlx::query("UPDATE posts SET title = 'After the crash' WHERE id = $1")
+        .bind(id)
+        .execute(&mut **write.tx())
         .await
         .unwrap();
-    sqlx::query("INSERT INTO cache_outbox (paths, created_at) VALUES ($1, 0)")
-        .bind(&path)
-        .execute(&mut *tx)
+    let stale = Stale::Pages(vec![Page::Post(slug.clone())]);
+    let unapplied = write
+        .commit_unapplied(&app.app_cache, Cause::Edit(id), stale)
         .await
         .unwrap();
-    tx.commit().await.unwrap();
+    drop(unapplied);
 
     tokio::time::sleep(folio::cache::RECONCILE_EVERY * 3).await;
     let body = app.fetch(&path).await.body;
