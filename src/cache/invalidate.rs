@@ -82,20 +82,11 @@ impl PageCache {
     /// confirmed it. A failure stops the use of the cache.
     pub(super) async fn apply(&self, seq: i64, stale: &Stale) -> Result<Vec<Page>, CacheError> {
         let redis = self.0.redis.as_ref().ok_or(CacheError::Off)?;
-        let keys = &self.0.keys;
-        let mut invocation = scripts::INVALIDATE.prepare_invoke();
-        invocation
-            .key(keys.generation())
-            .key(keys.seq())
-            .key(keys.epoch())
-            .arg(super::new_generation())
-            .arg(seq)
-            .arg(match stale {
-                Stale::Everything => format!("{seq:016x}"),
-                Stale::Pages(_) => String::new(),
-            });
+        let everything = matches!(stale, Stale::Everything);
+        let mut invocation =
+            scripts::new_version(&scripts::INVALIDATE, &self.0.keys, seq, everything);
         for page in stale.pages() {
-            invocation.key(keys.view(page));
+            invocation.key(self.0.keys.view(page));
         }
         let mut conn = redis.conn.clone();
         let started = Instant::now();

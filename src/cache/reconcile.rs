@@ -230,15 +230,7 @@ impl PageCache {
         self.0.health.suspend();
         self.0.local.revoke();
         self.0.local.clear();
-        let keys = &self.0.keys;
-        let mut invocation = scripts::RESET.prepare_invoke();
-        invocation
-            .key(keys.generation())
-            .key(keys.seq())
-            .key(keys.epoch())
-            .arg(super::new_generation())
-            .arg(db_seq)
-            .arg(format!("{db_seq:016x}"));
+        let invocation = scripts::new_version(&scripts::RESET, &self.0.keys, db_seq, true);
         let mut conn = redis.conn.clone();
         let done = within(
             RedisOp::Reset,
