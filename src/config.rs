@@ -1,49 +1,10 @@
-//! Command line and configuration. Every setting is a flag and an environment
-//! variable (optionally from `.env`), with the defaults of the product contract.
+//! Settings. Every setting is a flag and an environment variable (optionally
+//! from `.env`), with the defaults of the product contract; the commands that
+//! take them are in `cli`.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 use secrecy::SecretString;
 use std::time::Duration;
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "folio",
-    version,
-    about = "A server-rendered blog whose pages are cached in Redis and never served stale"
-)]
-pub struct Cli {
-    #[command(flatten)]
-    pub settings: Settings,
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the web server (the default).
-    Serve,
-    /// Insert N deterministic sample posts, for demos and benchmarks.
-    Seed {
-        /// How many posts to insert.
-        #[arg(long, default_value_t = 20)]
-        posts: u32,
-    },
-    /// Manage admin accounts.
-    Admin {
-        #[command(subcommand)]
-        command: AdminCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AdminCommand {
-    /// Create an admin or reset its password; the password is read from a
-    /// prompt, or from stdin when it is not a terminal.
-    Create {
-        #[arg(long)]
-        username: String,
-    },
-}
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {

@@ -7,9 +7,14 @@
 //! logged with its cause and shown as a generic 500. Infrastructure code uses
 //! `anyhow` with context and converts at the handler boundary. Form validation
 //! is not an error: handlers re-render the form with `422` themselves.
+//!
+//! What an error page tells the visitor is a `UserMessage`, made here and
+//! nowhere else: `AppError::user_message` for folio's own errors, and
+//! `UserMessage::for_status` for answers actix makes itself.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
+use std::borrow::Cow;
 
 #[derive(thiserror::Error)]
 pub enum AppError {
@@ -34,6 +39,72 @@ pub enum AppError {
     DatabaseDown,
     #[error("something went wrong")]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// The heading and sentence of an error page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMessage {
+    pub heading: &'static str,
+    pub message: Cow<'static, str>,
+}
+
+impl UserMessage {
+    /// The page for an error status with nothing more known (an answer actix
+    /// made itself, such as an unknown method), and the base of every
+    /// `AppError`'s.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (heading, message) = match status {
+            StatusCode::NOT_FOUND => (
+                "Page not found",
+                "There is nothing at this address: the page may have moved, or the link may have a typo in it.",
+            ),
+            StatusCode::FORBIDDEN => ("Forbidden", COULD_NOT_COMPLETE),
+            StatusCode::PAYLOAD_TOO_LARGE => ("Too large", COULD_NOT_COMPLETE),
+            StatusCode::TOO_MANY_REQUESTS => ("Too many attempts", COULD_NOT_COMPLETE),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "Method not allowed",
+                "This address does not accept that kind of request.",
+            ),
+            StatusCode::BAD_REQUEST => ("Bad request", "The request could not be understood."),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "Unavailable",
+                "The blog cannot reach its database right now. Try again shortly.",
+            ),
+            s if s.is_server_error() => (
+                "Something went wrong",
+                "The error has been logged. Try again shortly.",
+            ),
+            _ => ("Error", COULD_NOT_COMPLETE),
+        };
+        UserMessage {
+            heading,
+            message: Cow::Borrowed(message),
+        }
+    }
+}
+
+const COULD_NOT_COMPLETE: &str = "The request could not be completed.";
+
+impl AppError {
+    /// What the error page says: client errors a visitor can fix explain
+    /// themselves with their own text; server errors never show their cause.
+    pub fn user_message(&self) -> UserMessage {
+        let base = UserMessage::for_status(self.status_code());
+        match self {
+            AppError::Csrf
+            | AppError::PayloadTooLarge
+            | AppError::BadRequest(_)
+            | AppError::TooManyAttempts => UserMessage {
+                message: Cow::Owned(self.to_string()),
+                ..base
+            },
+            AppError::NotFound
+            | AppError::LoginRequired { .. }
+            | AppError::DatabaseUnavailable(_)
+            | AppError::DatabaseDown
+            | AppError::Unexpected(_) => base,
+        }
+    }
 }
 
 impl From<sqlx::Error> for AppError {
@@ -106,11 +177,13 @@ impl ResponseError for AppError {
         if self.status_code().is_server_error() && !matches!(self, AppError::DatabaseDown) {
             tracing::error!(error = ?self, "request failed");
         }
-        // The error page itself is rendered by `routes::errors` from this message.
+        // `routes::errors` renders the page from the message in the
+        // extensions; the plain text is for whoever sees the answer bare.
         let mut response = HttpResponse::build(self.status_code())
             .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(self.to_string());
+        response.extensions_mut().insert(self.user_message());
         if let AppError::DatabaseUnavailable(e) = self
             && crate::db_health::is_connection_failure(e)
         {
@@ -120,5 +193,27 @@ impl ResponseError for AppError {
                 .insert(crate::db_health::ConnectionLost);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_errors_explain_themselves_and_server_errors_hide_their_cause() {
+        let csrf = AppError::Csrf.user_message();
+        assert_eq!(csrf.heading, "Forbidden");
+        assert_eq!(csrf.message, AppError::Csrf.to_string());
+        let bad = AppError::BadRequest("The form is not valid UTF-8.".to_string());
+        assert_eq!(bad.user_message().message, "The form is not valid UTF-8.");
+        let unexpected = AppError::Unexpected(anyhow::anyhow!("secret detail"));
+        let shown = unexpected.user_message();
+        assert_eq!(shown.heading, "Something went wrong");
+        assert!(!shown.message.contains("secret"));
+        assert_eq!(
+            AppError::NotFound.user_message(),
+            UserMessage::for_status(StatusCode::NOT_FOUND)
+        );
     }
 }

@@ -6,7 +6,8 @@
 //! every write). `Write::commit` records the invalidation in the outbox in
 //! the same transaction, commits, and applies it before returning: a caller
 //! cannot commit without invalidating, and answers only after the pages are
-//! gone. Dropping a `Write` rolls it back.
+//! gone. Dropping a `Write` rolls it back; dropping an `Unapplied` (the
+//! first half of a commit) leaves the invalidation to the reconcilers.
 
 use crate::cache::PageCache;
 use crate::cache::deps::Stale;
@@ -71,11 +72,25 @@ impl Write {
 
     /// Commits the change with its invalidation, then applies it.
     pub async fn commit(
-        mut self,
+        self,
         cache: &PageCache,
         cause: Cause,
         stale: Stale,
     ) -> sqlx::Result<Committed> {
+        let unapplied = self.commit_unapplied(cache, cause, stale).await?;
+        Ok(unapplied.apply(cache).await)
+    }
+
+    /// Commits the change with its invalidation recorded, not yet applied.
+    /// Dropping the result is what a writer that dies right after its commit
+    /// leaves behind: every instance stays off the cache until a reconciler
+    /// applies the invalidation.
+    pub async fn commit_unapplied(
+        mut self,
+        cache: &PageCache,
+        cause: Cause,
+        stale: Stale,
+    ) -> sqlx::Result<Unapplied> {
         let cause = cause.to_string();
         let outbox_id = outbox::record(&mut self.tx, self.seq, &cause, &stale).await?;
         let purges = cache.edge().record(&mut self.tx, &stale).await?;
@@ -88,6 +103,22 @@ impl Write {
             committed: Instant::now(),
             committed_at: chrono::Utc::now(),
         };
+        Ok(Unapplied { receipt, purges })
+    }
+}
+
+/// A committed write whose invalidation is recorded but not yet applied.
+#[must_use = "a write answers only after its invalidation is applied"]
+pub struct Unapplied {
+    receipt: Receipt,
+    /// Its edge purges, recorded with it.
+    purges: Vec<i64>,
+}
+
+impl Unapplied {
+    /// Applies the invalidation, then sends the edge purges.
+    pub async fn apply(self, cache: &PageCache) -> Committed {
+        let Unapplied { receipt, purges } = self;
         let confirmed = cache.invalidate(&receipt).await;
         // After the lease wait: no instance can produce the old page any more.
         cache.edge().send_now(cache.db(), &purges).await;
@@ -97,9 +128,9 @@ impl Write {
             confirmed,
             "invalidated"
         );
-        Ok(Committed {
+        Committed {
             stale: receipt.stale,
             confirmed,
-        })
+        }
     }
 }

@@ -225,36 +225,47 @@ impl Edge {
     }
 }
 
+/// Why a purge was not confirmed; it is retried.
+#[derive(Debug, thiserror::Error)]
+enum PurgeError {
+    #[error("bad endpoint: {0}")]
+    BadEndpoint(#[from] url::ParseError),
+    #[error("endpoint has no host")]
+    NoHost,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Its status line, when not `2xx`.
+    #[error("answered {0}")]
+    Refused(String),
+    #[error("timed out")]
+    Timeout,
+}
+
 /// `PURGE /` with `xkey-purge: <keys>`, the convention of Varnish's xkey
 /// module; a small HTTP/1.1 exchange needs no client library.
-async fn purge(endpoint: &str, keys: &str) -> Result<(), String> {
-    let url = url::Url::parse(endpoint).map_err(|e| format!("bad endpoint: {e}"))?;
-    let host = url.host_str().ok_or("endpoint has no host")?.to_string();
+async fn purge(endpoint: &str, keys: &str) -> Result<(), PurgeError> {
+    let url = url::Url::parse(endpoint)?;
+    let host = url.host_str().ok_or(PurgeError::NoHost)?.to_string();
     let port = url.port_or_known_default().unwrap_or(80);
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
         let request = format!(
             "PURGE / HTTP/1.1\r\nHost: {host}:{port}\r\nxkey-purge: {keys}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         );
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
+        stream.write_all(request.as_bytes()).await?;
         let mut head = [0u8; 64];
-        let n = stream.read(&mut head).await.map_err(|e| e.to_string())?;
+        let n = stream.read(&mut head).await?;
         let line = String::from_utf8_lossy(&head[..n]);
         let status = line.split_whitespace().nth(1).unwrap_or("");
         if status.starts_with('2') {
             Ok(())
         } else {
-            Err(format!("answered {status}"))
+            Err(PurgeError::Refused(status.to_string()))
         }
     };
     tokio::time::timeout(PURGE_TIMEOUT, exchange)
         .await
-        .map_err(|_| "timed out".to_string())?
+        .map_err(|_| PurgeError::Timeout)?
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 
 use super::deps::Stale;
 use super::entry::Entry;
+use super::error::{CacheError, RedisOp, within};
 use super::keys::Page;
 use super::local::LEASE;
 use super::log::{LOG_LEN, LogEntry};
@@ -54,7 +55,7 @@ impl PageCache {
         }
         let mut confirmed = false;
         if self.0.redis.is_some()
-            && let Some(removed) = self.apply(receipt.seq, &receipt.stale).await
+            && let Ok(removed) = self.apply(receipt.seq, &receipt.stale).await
         {
             confirmed = self.confirm(receipt.outbox_id).await;
             let confirmed_ms = receipt.committed.elapsed().as_millis() as u64;
@@ -78,49 +79,30 @@ impl PageCache {
     }
 
     /// Runs the invalidation script; the pages that were cached, once Redis
-    /// confirmed it.
-    pub(super) async fn apply(&self, seq: i64, stale: &Stale) -> Option<Vec<Page>> {
-        let redis = self.0.redis.as_ref()?;
-        let keys = &self.0.keys;
-        let mut invocation = scripts::INVALIDATE.prepare_invoke();
-        invocation
-            .key(keys.generation())
-            .key(keys.seq())
-            .key(keys.epoch())
-            .arg(super::new_generation())
-            .arg(seq)
-            .arg(match stale {
-                Stale::Everything => format!("{seq:016x}"),
-                Stale::Pages(_) => String::new(),
-            });
+    /// confirmed it. A failure stops the use of the cache.
+    pub(super) async fn apply(&self, seq: i64, stale: &Stale) -> Result<Vec<Page>, CacheError> {
+        let redis = self.0.redis.as_ref().ok_or(CacheError::Off)?;
+        let everything = matches!(stale, Stale::Everything);
+        let mut invocation =
+            scripts::new_version(&scripts::INVALIDATE, &self.0.keys, seq, everything);
         for page in stale.pages() {
-            invocation.key(keys.view(page));
+            invocation.key(self.0.keys.view(page));
         }
         let mut conn = redis.conn.clone();
         let started = Instant::now();
-        let reply = tokio::time::timeout(
+        let reply = within(
+            RedisOp::Invalidation,
             self.0.write_timeout,
             invocation.invoke_async::<Vec<usize>>(&mut conn),
         )
         .await;
         metrics::histogram!("folio_redis_seconds", "op" => "invalidate")
             .record(started.elapsed().as_secs_f64());
-        match reply {
-            Ok(Ok(indexes)) => Some(
-                indexes
-                    .into_iter()
-                    .filter_map(|i| stale.pages().get(i.checked_sub(1)?).cloned())
-                    .collect(),
-            ),
-            Ok(Err(e)) => {
-                self.fail(&format!("invalidation failed: {e}"));
-                None
-            }
-            Err(_) => {
-                self.fail("invalidation timed out");
-                None
-            }
-        }
+        let indexes = reply.inspect_err(|e| self.fail(e))?;
+        Ok(indexes
+            .into_iter()
+            .filter_map(|i| stale.pages().get(i.checked_sub(1)?).cloned())
+            .collect())
     }
 
     /// In the background: re-warm what was removed, then log the invalidation.
@@ -205,7 +187,8 @@ impl PageCache {
             return false;
         };
         let mut conn = redis.conn.clone();
-        let reply = tokio::time::timeout(
+        let reply = within(
+            RedisOp::Rewarm,
             self.0.read_timeout,
             redis::cmd("MGET")
                 .arg(self.0.keys.generation())
@@ -213,10 +196,9 @@ impl PageCache {
                 .query_async::<(Option<String>, Option<String>)>(&mut conn),
         )
         .await;
-        let (Some(generation), Some(epoch)) = (match reply {
-            Ok(Ok((generation, epoch))) => (generation, epoch.as_deref().and_then(parse_hex)),
-            _ => (None, None),
-        }) else {
+        let Ok((Some(generation), Some(epoch))) =
+            reply.map(|(generation, epoch)| (generation, epoch.as_deref().and_then(parse_hex)))
+        else {
             return false;
         };
         self.0.renders.fetch_add(1, Ordering::Relaxed);
@@ -246,10 +228,14 @@ impl PageCache {
             .arg(0)
             .arg(LOG_LEN - 1)
             .ignore();
-        let sent =
-            tokio::time::timeout(self.0.write_timeout, pipe.query_async::<()>(&mut conn)).await;
-        if !matches!(sent, Ok(Ok(()))) {
-            tracing::debug!("could not write the invalidation log");
+        let sent = within(
+            RedisOp::Log,
+            self.0.write_timeout,
+            pipe.query_async::<()>(&mut conn),
+        )
+        .await;
+        if let Err(e) = sent {
+            tracing::debug!(error = %e, "could not write the invalidation log");
         }
     }
 }

@@ -9,7 +9,8 @@
 //! - `invalidate`: applying a write's invalidation, re-warming, the log;
 //! - `reconcile`: the background loop that applies pending invalidations,
 //!   sends counts, renews the lease and resets a Redis that forgot;
-//! - `health`: whether this instance uses Redis right now;
+//! - `health`: whether this instance uses Redis right now; `error`: why a
+//!   Redis operation failed;
 //! - `local`: copies in process served under a lease; `outbox`: the
 //!   invalidations stored with their writes; `stats`: the debug panel.
 //!
@@ -27,6 +28,7 @@ pub mod counts;
 pub mod deps;
 pub mod edge;
 pub mod entry;
+pub mod error;
 mod flight;
 pub mod health;
 pub mod invalidate;
@@ -280,7 +282,8 @@ impl PageCache {
 
     /// Records a Redis failure: stop using the cache until the reconciler has
     /// seen Redis accept writes again and every pending invalidation applied.
-    fn fail(&self, what: &str) {
+    /// `what` is the cause to log, a `CacheError` or its description.
+    fn fail(&self, what: &(impl std::fmt::Display + ?Sized)) {
         let was_in_use = self.0.health.fail();
         self.0.local.revoke();
         self.0.counts.add(Outcome::Errors, None, 1);

@@ -17,6 +17,7 @@
 //! use, and the repairs of steps 3 and 4 run one at a time.
 
 use super::deps::Stale;
+use super::error::{CacheError, RedisOp, within};
 use super::log::LogEntry;
 use super::lookup::MINUTE_TTL_SECS;
 use super::outbox::Pending;
@@ -114,7 +115,7 @@ impl PageCache {
             self.0.health.suspend();
             self.0.local.revoke();
         }
-        let Some(renewal) = self.renew().await else {
+        let Ok(renewal) = self.renew().await else {
             return false;
         };
         // No sequence at all is a new (or emptied) Redis: reset quietly.
@@ -200,7 +201,7 @@ impl PageCache {
     async fn repair_now(&self, seen: super::health::Seen, read: &Read, had_seq: bool) -> bool {
         for row in &read.pending {
             let stale = row.stale();
-            let Some(removed) = self.apply(row.seq, &stale).await else {
+            let Ok(removed) = self.apply(row.seq, &stale).await else {
                 return false;
             };
             self.confirm(row.id).await;
@@ -218,62 +219,42 @@ impl PageCache {
             // Decide on the next pass, with a generation read after these.
             return false;
         }
-        self.reset(read.db_seq, had_seq).await
+        self.reset(read.db_seq, had_seq).await.is_ok()
     }
 
     /// Redis lost writes it had confirmed (or everything): discard every page
-    /// it holds by moving the epoch, and every copy in process.
-    async fn reset(&self, db_seq: i64, forgot: bool) -> bool {
-        let Some(redis) = &self.0.redis else {
-            return false;
-        };
+    /// it holds by moving the epoch, and every copy in process. A failure
+    /// stops the use of the cache.
+    async fn reset(&self, db_seq: i64, forgot: bool) -> Result<(), CacheError> {
+        let redis = self.0.redis.as_ref().ok_or(CacheError::Off)?;
         self.0.health.suspend();
         self.0.local.revoke();
         self.0.local.clear();
-        let keys = &self.0.keys;
-        let mut invocation = scripts::RESET.prepare_invoke();
-        invocation
-            .key(keys.generation())
-            .key(keys.seq())
-            .key(keys.epoch())
-            .arg(super::new_generation())
-            .arg(db_seq)
-            .arg(format!("{db_seq:016x}"));
+        let invocation = scripts::new_version(&scripts::RESET, &self.0.keys, db_seq, true);
         let mut conn = redis.conn.clone();
-        match tokio::time::timeout(
+        let done = within(
+            RedisOp::Reset,
             self.0.write_timeout,
             invocation.invoke_async::<i64>(&mut conn),
         )
         .await
-        {
-            Ok(Ok(1)) => {
-                if !forgot {
-                    return true;
-                }
-                tracing::warn!(
-                    db_seq,
-                    "redis was behind the database; its pages are discarded"
-                );
-                self.log(LogEntry {
-                    at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    cause: "redis behind the database: reset".to_string(),
-                    keys: 0,
-                    confirmed_ms: 0,
-                    rewarmed: 0,
-                })
-                .await;
-                true
-            }
-            Ok(Ok(_)) => true, // another instance did it
-            Ok(Err(e)) => {
-                self.fail(&format!("reset failed: {e}"));
-                false
-            }
-            Err(_) => {
-                self.fail("reset timed out");
-                false
-            }
+        .inspect_err(|e| self.fail(e))?;
+        // 0: another instance did it.
+        if done == 1 && forgot {
+            tracing::warn!(
+                db_seq,
+                "redis was behind the database; its pages are discarded"
+            );
+            self.log(LogEntry {
+                at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                cause: "redis behind the database: reset".to_string(),
+                keys: 0,
+                confirmed_ms: 0,
+                rewarmed: 0,
+            })
+            .await;
         }
+        Ok(())
     }
 
     /// Runs `reconcile` forever in the background, a pass every
@@ -297,9 +278,11 @@ impl PageCache {
     }
 
     /// The renewal round trip: sends a batch of counts made in process and
-    /// stamps this instance's flush; `None` when Redis did not take the write.
-    pub(super) async fn renew(&self) -> Option<Renewal> {
-        let redis = self.0.redis.as_ref()?;
+    /// stamps this instance's flush. When Redis does not take the write, the
+    /// cache stops being used (not counted as an error: that repeats every
+    /// pass while Redis is away).
+    pub(super) async fn renew(&self) -> Result<Renewal, CacheError> {
+        let redis = self.0.redis.as_ref().ok_or(CacheError::Off)?;
         let batch = self.0.counts.batch();
         let keys = &self.0.keys;
         let mut invocation = scripts::FLUSH.prepare_invoke();
@@ -323,27 +306,22 @@ impl PageCache {
             invocation.arg(outcome.as_str()).arg(*n);
         }
         let mut conn = redis.conn.clone();
-        match tokio::time::timeout(
+        let reply = within(
+            RedisOp::Renewal,
             self.0.write_timeout,
             invocation.invoke_async::<(String, String, String)>(&mut conn),
         )
-        .await
-        {
-            Ok(Ok((generation, seq, epoch))) => {
-                self.0.counts.confirm(batch.number);
-                Some(Renewal {
-                    generation: parse_hex(&generation),
-                    seq: seq.parse().ok(),
-                    epoch: parse_hex(&epoch),
-                })
-            }
-            _ => {
-                // Not counted as an error: it repeats every pass while Redis is away.
-                self.0.health.fail();
-                self.0.local.revoke();
-                None
-            }
-        }
+        .await;
+        let (generation, seq, epoch) = reply.inspect_err(|_| {
+            self.0.health.fail();
+            self.0.local.revoke();
+        })?;
+        self.0.counts.confirm(batch.number);
+        Ok(Renewal {
+            generation: parse_hex(&generation),
+            seq: seq.parse().ok(),
+            epoch: parse_hex(&epoch),
+        })
     }
 }
 

@@ -1,7 +1,32 @@
 //! The Lua scripts that make each cache step one atomic Redis round trip.
 
-use redis::Script;
+use super::keys::Keys;
+use redis::{Script, ScriptInvocation};
 use std::sync::LazyLock;
+
+/// `INVALIDATE` or `RESET`, begun with what both replace: KEYS generation,
+/// seq, epoch; ARGV a new generation, the write's `seq`, and a new epoch made
+/// from `seq` when `move_epoch` (else '', which keeps it).
+pub(super) fn new_version(
+    script: &'static Script,
+    keys: &Keys,
+    seq: i64,
+    move_epoch: bool,
+) -> ScriptInvocation<'static> {
+    let mut invocation = script.prepare_invoke();
+    invocation
+        .key(keys.generation())
+        .key(keys.seq())
+        .key(keys.epoch())
+        .arg(super::new_generation())
+        .arg(seq)
+        .arg(if move_epoch {
+            format!("{seq:016x}")
+        } else {
+            String::new()
+        });
+    invocation
+}
 
 /// Reads a page and returns the generation and epoch, in one round trip.
 /// An entry rendered under another epoch (an older site version) is a miss.

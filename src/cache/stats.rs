@@ -181,7 +181,8 @@ impl PageCache {
         let (secs, micros): (i64, i64) =
             tokio::time::timeout(timeout, redis::cmd("TIME").query_async(&mut *conn)).await??;
         let asked_at = secs * 1000 + micros / 1000;
-        self.renew().await;
+        // This instance's own send; if it fails, the wait below shows it late.
+        let _ = self.renew().await;
         let deadline = Instant::now() + timeout;
         loop {
             let flushed: HashMap<String, i64> =

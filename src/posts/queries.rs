@@ -2,7 +2,7 @@
 //! on the pool for pages and inside a write's transaction.
 
 use super::{Post, PostSummary};
-use sqlx::{Any, AnyConnection, Executor};
+use sqlx::{Any, AnyConnection, Encode, Executor, Type};
 use std::collections::HashMap;
 
 // Macros rather than consts so the queries stay `&'static str`, which sqlx
@@ -17,6 +17,18 @@ macro_rules! summary_columns {
         "id, slug, title, summary, published, published_at, created_at, updated_at, live"
     };
 }
+/// The post whose unique `column` is `$1`.
+macro_rules! post_where {
+    ($column:literal) => {
+        concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts WHERE ",
+            $column,
+            " = $1"
+        )
+    };
+}
 /// Live posts, newest first; ties (same second) broken by id.
 macro_rules! newest_first {
     () => {
@@ -28,42 +40,36 @@ pub async fn by_slug<'e>(
     ex: impl Executor<'e, Database = Any>,
     slug: &str,
 ) -> sqlx::Result<Option<Post>> {
-    sqlx::query_as::<_, Post>(concat!(
-        "SELECT ",
-        post_columns!(),
-        " FROM posts WHERE slug = $1"
-    ))
-    .bind(slug)
-    .fetch_optional(ex)
-    .await
+    one_post(ex, post_where!("slug"), slug).await
 }
 
 pub async fn by_id<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: i64,
 ) -> sqlx::Result<Option<Post>> {
-    sqlx::query_as::<_, Post>(concat!(
-        "SELECT ",
-        post_columns!(),
-        " FROM posts WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(ex)
-    .await
+    one_post(ex, post_where!("id"), id).await
 }
 
 pub async fn by_preview_token<'e>(
     ex: impl Executor<'e, Database = Any>,
     token: &str,
 ) -> sqlx::Result<Option<Post>> {
-    sqlx::query_as::<_, Post>(concat!(
-        "SELECT ",
-        post_columns!(),
-        " FROM posts WHERE preview_token = $1"
-    ))
-    .bind(token)
-    .fetch_optional(ex)
-    .await
+    one_post(ex, post_where!("preview_token"), token).await
+}
+
+/// The post `sql` (a `post_where!`) finds with `key`, if any.
+async fn one_post<'e, 'k, K>(
+    ex: impl Executor<'e, Database = Any>,
+    sql: &'static str,
+    key: K,
+) -> sqlx::Result<Option<Post>>
+where
+    K: 'k + Send + Encode<'k, Any> + Type<Any>,
+{
+    sqlx::query_as::<_, Post>(sql)
+        .bind(key)
+        .fetch_optional(ex)
+        .await
 }
 
 /// Live posts: page `page` (1-based) of `per_page`.

@@ -11,7 +11,9 @@ use crate::cache::deps::{self, Change, List, Placement, Shown, Stale};
 use crate::db::{self, Db};
 use crate::markdown;
 use crate::write::{self, Cause, Committed, Write};
-use sqlx::{Any, Transaction};
+use sqlx::any::AnyArguments;
+use sqlx::error::BoxDynError;
+use sqlx::{Any, Arguments, Encode, Transaction, Type};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -39,22 +41,14 @@ pub async fn create(db: &Db, cache: &PageCache, post: ValidPost) -> Result<Writt
     let before = side(tx, None, &lists).await?;
     let slug = resolve_slug(tx, &post, None).await?;
     let now = db::now();
-    let (published_at, live) = publication(&post, None, now);
-    let id: i64 = sqlx::query_scalar(
+    let token = crate::token::random_hex(16);
+    let fields = stored_fields(&slug, &post, publication(&post, None, now), now, token)?;
+    let id: i64 = sqlx::query_scalar_with(
         "INSERT INTO posts (slug, title, body, body_html, summary, published, published_at, \
          created_at, updated_at, live, preview_token) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id",
+        fields,
     )
-    .bind(&slug)
-    .bind(&post.title)
-    .bind(&post.body)
-    .bind(markdown::to_safe_html(&post.body))
-    .bind(markdown::summary(&post.body, SUMMARY_CHARS))
-    .bind(i64::from(post.published))
-    .bind(published_at)
-    .bind(now)
-    .bind(i64::from(live))
-    .bind(crate::token::random_hex(16))
     .fetch_one(&mut **tx)
     .await?;
     set_tags(tx, id, &post.tags).await?;
@@ -75,21 +69,12 @@ pub async fn update(
     let before = side(tx, Some(&old), &lists).await?;
     let slug = resolve_slug(tx, &post, Some(id)).await?;
     let now = db::now();
-    let (published_at, live) = publication(&post, Some(&old), now);
-    sqlx::query(
+    let fields = stored_fields(&slug, &post, publication(&post, Some(&old), now), now, id)?;
+    sqlx::query_with(
         "UPDATE posts SET slug = $1, title = $2, body = $3, body_html = $4, summary = $5, \
          published = $6, published_at = $7, updated_at = $8, live = $9 WHERE id = $10",
+        fields,
     )
-    .bind(&slug)
-    .bind(&post.title)
-    .bind(&post.body)
-    .bind(markdown::to_safe_html(&post.body))
-    .bind(markdown::summary(&post.body, SUMMARY_CHARS))
-    .bind(i64::from(post.published))
-    .bind(published_at)
-    .bind(now)
-    .bind(i64::from(live))
-    .bind(id)
     .execute(&mut **tx)
     .await?;
     set_tags(tx, id, &post.tags).await?;
@@ -186,6 +171,37 @@ fn publication(post: &ValidPost, old: Option<&Post>, now: i64) -> (Option<i64>, 
     }
 }
 
+/// A post's stored fields, `$1` to `$9` of both the insert and the update:
+/// slug, title, body, its HTML and summary, published, published_at, the
+/// time of the write and live (`publication` gives those two); then `tenth`.
+fn stored_fields<T>(
+    slug: &str,
+    post: &ValidPost,
+    (published_at, live): (Option<i64>, bool),
+    now: i64,
+    tenth: T,
+) -> sqlx::Result<AnyArguments>
+where
+    T: for<'t> Encode<'t, Any> + Type<Any>,
+{
+    let mut fields = AnyArguments::default();
+    let added = (|| -> Result<(), BoxDynError> {
+        fields.add(slug)?;
+        fields.add(post.title.as_str())?;
+        fields.add(post.body.as_str())?;
+        fields.add(markdown::to_safe_html(&post.body))?;
+        fields.add(markdown::summary(&post.body, SUMMARY_CHARS))?;
+        fields.add(i64::from(post.published))?;
+        fields.add(published_at)?;
+        fields.add(now)?;
+        fields.add(i64::from(live))?;
+        fields.add(tenth)?;
+        Ok(())
+    })();
+    added.map_err(sqlx::Error::Encode)?;
+    Ok(fields)
+}
+
 /// The site list and every tag list a write may touch.
 fn lists_of(new_tags: &[String], old_tags: &[String]) -> Vec<List> {
     let mut lists = vec![List::Site];
@@ -215,43 +231,17 @@ async fn side(tx: &mut Tx, post: Option<&Post>, lists: &[List]) -> sqlx::Result<
         .and_then(|p| Some((p.published_at?, p.id)));
     let mut places = Vec::new();
     for list in lists {
-        let (len, position) = match list {
-            List::Site => {
-                let len = super::published_count(&mut **tx).await?;
-                let position = match live_at {
-                    Some((at, id)) => Some(
-                        sqlx::query_scalar::<_, i64>(
-                            "SELECT COUNT(*) FROM posts WHERE live = 1 \
-                             AND (published_at > $1 OR (published_at = $1 AND id > $2))",
-                        )
-                        .bind(at)
-                        .bind(id)
-                        .fetch_one(&mut **tx)
-                        .await?,
-                    ),
-                    None => None,
-                };
-                (len, position)
-            }
-            List::Tag(tag) => {
-                let len = super::tag_count(&mut **tx, tag).await?;
-                let position = match live_at.filter(|_| tags.contains(tag)) {
-                    Some((at, id)) => Some(
-                        sqlx::query_scalar::<_, i64>(
-                            "SELECT COUNT(*) FROM posts WHERE live = 1 \
-                             AND id IN (SELECT post_id FROM post_tags WHERE tag = $3) \
-                             AND (published_at > $1 OR (published_at = $1 AND id > $2))",
-                        )
-                        .bind(at)
-                        .bind(id)
-                        .bind(tag)
-                        .fetch_one(&mut **tx)
-                        .await?,
-                    ),
-                    None => None,
-                };
-                (len, position)
-            }
+        let in_list = match list {
+            List::Site => true,
+            List::Tag(tag) => tags.contains(tag),
+        };
+        let position = match live_at.filter(|_| in_list) {
+            Some((at, id)) => Some(newer_in(tx, list, at, id).await?),
+            None => None,
+        };
+        let len = match list {
+            List::Site => super::published_count(&mut **tx).await?,
+            List::Tag(tag) => super::tag_count(&mut **tx, tag).await?,
         };
         places.push((list.clone(), position, len));
     }
@@ -271,6 +261,35 @@ async fn side(tx: &mut Tx, post: Option<&Post>, lists: &[List]) -> sqlx::Result<
         places,
         neighbours,
     })
+}
+
+/// Where a live post published at `at` sits in `list`: how many live posts
+/// come before it, newest first.
+async fn newer_in(tx: &mut Tx, list: &List, at: i64, id: i64) -> sqlx::Result<i64> {
+    match list {
+        List::Site => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM posts WHERE live = 1 \
+                 AND (published_at > $1 OR (published_at = $1 AND id > $2))",
+            )
+            .bind(at)
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await
+        }
+        List::Tag(tag) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM posts WHERE live = 1 \
+                 AND id IN (SELECT post_id FROM post_tags WHERE tag = $3) \
+                 AND (published_at > $1 OR (published_at = $1 AND id > $2))",
+            )
+            .bind(at)
+            .bind(id)
+            .bind(tag)
+            .fetch_one(&mut **tx)
+            .await
+        }
+    }
 }
 
 fn change(before: Side, after: Side) -> Change {

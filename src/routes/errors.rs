@@ -3,7 +3,7 @@
 //! `404` also lists the newest posts, so a reader who followed a broken link
 //! has somewhere to go.
 
-use crate::error::AppError;
+use crate::error::{AppError, UserMessage};
 use crate::posts;
 use crate::render::base_context;
 use crate::site;
@@ -41,14 +41,15 @@ pub fn render<B: MessageBody + 'static>(
     if is_html || !(status.is_client_error() || status.is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
+    // Folio's own errors carry their message (`AppError::error_response`).
+    let UserMessage { heading, message } = res
+        .response()
+        .extensions()
+        .get::<UserMessage>()
+        .cloned()
+        .unwrap_or_else(|| UserMessage::for_status(status));
     let (req, response) = res.into_parts();
-    let (mut head, body) = response.into_parts();
-    let detail = BoxBody::new(body)
-        .try_into_bytes()
-        .ok()
-        .and_then(|b| String::from_utf8(b.to_vec()).ok())
-        .filter(|s| !s.is_empty() && s.len() < 500);
-    let (heading, message) = describe(status, detail);
+    let (mut head, _) = response.into_parts();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let page = match req.app_data::<web::Data<AppState>>() {
             Some(state) => {
@@ -120,8 +121,8 @@ async fn add_from_database(state: &AppState, status: StatusCode, context: &mut t
 pub fn page(state: &AppState, e: &AppError) -> HttpResponse {
     let response = e.error_response();
     let status = response.status();
-    let (heading, message) = describe(status, Some(e.to_string()));
-    match html(state, status, &heading, &message) {
+    let UserMessage { heading, message } = e.user_message();
+    match html(state, status, heading, &message) {
         Some(body) => {
             let mut response = response.set_body(BoxBody::new(body));
             response.headers_mut().insert(
@@ -140,42 +141,4 @@ fn html(state: &AppState, status: StatusCode, heading: &str, message: &str) -> O
     context.insert("heading", heading);
     context.insert("message", message);
     state.templates.render("errors/error.html", &context).ok()
-}
-
-fn describe(status: StatusCode, detail: Option<String>) -> (String, String) {
-    let (heading, fallback) = match status {
-        StatusCode::NOT_FOUND => (
-            "Page not found",
-            "There is nothing at this address: the page may have moved, or the link may have a typo in it.",
-        ),
-        StatusCode::FORBIDDEN => (
-            "Forbidden",
-            "The form has expired or did not come from this site; reload the page and try again.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("Too large", "The request body is too large."),
-        StatusCode::TOO_MANY_REQUESTS => (
-            "Too many attempts",
-            "Too many failed attempts; wait a few minutes and try again.",
-        ),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "Method not allowed",
-            "This address does not accept that kind of request.",
-        ),
-        StatusCode::BAD_REQUEST => ("Bad request", "The request could not be understood."),
-        StatusCode::SERVICE_UNAVAILABLE => (
-            "Unavailable",
-            "The blog cannot reach its database right now. Try again shortly.",
-        ),
-        s if s.is_server_error() => (
-            "Something went wrong",
-            "The error has been logged. Try again shortly.",
-        ),
-        _ => ("Error", "The request could not be completed."),
-    };
-    // Server errors never show their cause; client errors explain themselves.
-    let message = match detail {
-        Some(d) if status.is_client_error() && status != StatusCode::NOT_FOUND => d,
-        _ => fallback.to_string(),
-    };
-    (heading.to_string(), message)
 }

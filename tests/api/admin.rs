@@ -1,5 +1,5 @@
 use crate::both_databases;
-use crate::helpers::{Backend, assert_redirect_to, spawn_app};
+use crate::helpers::{Backend, Fetched, assert_redirect_to, spawn_app};
 
 async fn post_count(app: &crate::helpers::TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM posts")
@@ -53,7 +53,9 @@ async fn the_admin_creates_edits_and_deletes_a_post(backend: Backend) {
         .edit(id, "Hello again", "hello-again", "Second.", true)
         .await;
     assert_redirect_to(&r, "/posts/hello-again");
-    let (status, _, html) = app.fetch("/posts/hello-again").await;
+    let Fetched {
+        status, body: html, ..
+    } = app.fetch("/posts/hello-again").await;
     assert_eq!(status, 200);
     assert!(html.contains("Hello again") && html.contains("Second."));
     assert_eq!(app.get("/posts/hello-world").await.status().as_u16(), 404);
@@ -272,7 +274,7 @@ async fn writes_without_the_csrf_token_are_forbidden_and_change_nothing(backend:
     assert_eq!(bad("/debug/cache/flush".into(), vec![]).await, 403);
 
     assert_eq!(post_count(&app).await, 1);
-    let (_, _, html) = app.fetch(&format!("/posts/{slug}")).await;
+    let html = app.fetch(&format!("/posts/{slug}")).await.body;
     assert!(html.contains("Keep me") && html.contains("original"));
 }
 both_databases!(writes_without_the_csrf_token_are_forbidden_and_change_nothing);
@@ -343,9 +345,9 @@ async fn forms_that_are_not_utf8_answer_400_and_change_nothing(backend: Backend)
         }
     }
     assert_eq!(post_count(&app).await, 1, "nothing was created");
-    let (_, _, post) = app.fetch(&format!("/posts/{slug}")).await;
+    let post = app.fetch(&format!("/posts/{slug}")).await.body;
     assert!(post.contains("Clean title") && !post.contains('\u{fffd}'));
-    let (_, _, home) = app.fetch("/").await;
+    let home = app.fetch("/").await.body;
     assert!(home.contains(">folio<"), "the settings are unchanged");
 }
 both_databases!(forms_that_are_not_utf8_answer_400_and_change_nothing);

@@ -1,5 +1,5 @@
 use crate::both_databases;
-use crate::helpers::{Backend, spawn_app, x_cache};
+use crate::helpers::{Backend, Fetched, spawn_app, x_cache};
 
 async fn the_index_lists_published_posts_newest_first_ten_a_page(backend: Backend) {
     // Arrange
@@ -16,20 +16,21 @@ async fn the_index_lists_published_posts_newest_first_ten_a_page(backend: Backen
     assert_eq!(draft.status().as_u16(), 303);
 
     // Act
-    let (status1, _, page1) = app.fetch("/").await;
-    let (status2, _, page2) = app.fetch("/?page=2").await;
-    let (status3, _, _) = app.fetch("/?page=3").await;
+    let first = app.fetch("/").await;
+    let second = app.fetch("/?page=2").await;
+    let third = app.fetch("/?page=3").await;
 
     // Assert
-    assert_eq!(status1, 200);
+    let (page1, page2) = (&first.body, &second.body);
+    assert_eq!(first.status, 200);
     assert!(page1.find("Post number 12").unwrap() < page1.find("Post number 03").unwrap());
     assert!(!page1.contains("Post number 02"), "page 1 holds ten posts");
     assert!(page1.contains("href=\"/?page=2\""));
-    assert_eq!(status2, 200);
+    assert_eq!(second.status, 200);
     assert!(page2.contains("Post number 02") && page2.contains("Post number 01"));
     assert!(!page2.contains("Post number 03"));
     assert!(page2.contains("href=\"/\""), "page 2 links back to page 1");
-    assert_eq!(status3, 404, "pages past the last do not exist");
+    assert_eq!(third.status, 404, "pages past the last do not exist");
     assert!(!page1.contains("Secret draft") && !page2.contains("Secret draft"));
 }
 both_databases!(the_index_lists_published_posts_newest_first_ten_a_page);
@@ -73,7 +74,9 @@ async fn a_post_page_renders_markdown_and_neutralises_scripts(backend: Backend) 
         .create("<script>alert('title')</script> Title", body)
         .await;
 
-    let (status, _, html) = app.fetch(&format!("/posts/{slug}")).await;
+    let Fetched {
+        status, body: html, ..
+    } = app.fetch(&format!("/posts/{slug}")).await;
 
     assert_eq!(status, 200);
     assert!(html.contains("<h1>Heading</h1>"));
@@ -139,7 +142,7 @@ async fn drafts_are_hidden_from_visitors_but_shown_to_the_admin(backend: Backend
     let seen = admin.get(&format!("/posts/{slug}")).await;
     assert_eq!(seen.status().as_u16(), 200);
     assert!(seen.text().await.unwrap().contains("hidden words"));
-    let (_, _, feed) = app.fetch("/feed.xml").await;
+    let feed = app.fetch("/feed.xml").await.body;
     assert!(!feed.contains("Draft one"));
 }
 both_databases!(drafts_are_hidden_from_visitors_but_shown_to_the_admin);

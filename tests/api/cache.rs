@@ -1,6 +1,7 @@
 use crate::both_databases;
 use crate::helpers::{
-    Backend, Options, browser, spawn_app, spawn_pair, spawn_with, spawn_without_rewarm, x_cache,
+    Backend, Fetched, Options, browser, spawn_app, spawn_pair, spawn_with, spawn_without_rewarm,
+    x_cache,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,9 +21,13 @@ async fn each_cacheable_route_misses_then_hits_and_the_admin_bypasses(backend: B
             !app.cached(&path).await,
             "{path}: the admin never fills the cache"
         );
-        assert_eq!(app.fetch(&path).await.1, "MISS", "{path}");
+        assert_eq!(app.fetch(&path).await.cache, "MISS", "{path}");
         assert!(app.cached(&path).await, "{path}");
-        let (status, cache, body) = app.fetch(&path).await;
+        let Fetched {
+            status,
+            cache,
+            body,
+        } = app.fetch(&path).await;
         assert_eq!((status, cache.as_str()), (200, "HIT"), "{path}");
         assert!(body.contains("Cached"));
         assert_eq!(x_cache(&admin.get(&path).await), "BYPASS", "{path}");
@@ -36,7 +41,7 @@ async fn keys_are_normalized_and_the_keyspace_stays_bounded(backend: Backend) {
     for i in 0..11 {
         admin.create(&format!("P{i}"), "b").await;
     }
-    assert_eq!(app.fetch("/").await.1, "MISS");
+    assert_eq!(app.fetch("/").await.cache, "MISS");
     // Page 1 under any spelling, and unknown parameters, share the `/` key.
     for q in [
         "/?page=1",
@@ -44,12 +49,12 @@ async fn keys_are_normalized_and_the_keyspace_stays_bounded(backend: Backend) {
         "/?page=01&x=y",
         "/?x=1&page=1",
     ] {
-        assert_eq!(app.fetch(q).await.1, "HIT", "{q}");
+        assert_eq!(app.fetch(q).await.cache, "HIT", "{q}");
     }
-    assert_eq!(app.fetch("/?page=2&junk=1").await.1, "MISS");
+    assert_eq!(app.fetch("/?page=2&junk=1").await.cache, "MISS");
     assert!(app.cached("/").await && app.cached("/?page=2").await);
     let post = "p0";
-    assert_eq!(app.fetch(&format!("/posts/{post}?a=b")).await.1, "MISS");
+    assert_eq!(app.fetch(&format!("/posts/{post}?a=b")).await.cache, "MISS");
     assert!(app.cached(&format!("/posts/{post}")).await);
 
     // Random query strings and headers add no keys.
@@ -95,7 +100,7 @@ async fn editing_a_post_removes_exactly_the_pages_that_show_it(backend: Backend)
         "/feed.xml",
     ];
     for p in pages {
-        assert_eq!(app.fetch(p).await.1, "MISS", "{p}");
+        assert_eq!(app.fetch(p).await.cache, "MISS", "{p}");
     }
 
     let id = app.post_id("post-5").await;
@@ -107,14 +112,18 @@ async fn editing_a_post_removes_exactly_the_pages_that_show_it(backend: Backend)
     // Stale: the post, page 2 (which lists it), the feed (which holds it) and
     // its newer neighbour (which links to it by title).
     for p in ["/posts/post-5", "/?page=2", "/feed.xml"] {
-        let (_, cache, body) = app.fetch(p).await;
+        let Fetched { cache, body, .. } = app.fetch(p).await;
         assert_eq!(cache, "MISS", "{p} was removed");
         assert!(body.contains("Post 5, revised"), "{p} shows the edit");
     }
-    assert_eq!(app.fetch("/posts/post-6").await.1, "MISS", "a neighbour");
+    assert_eq!(
+        app.fetch("/posts/post-6").await.cache,
+        "MISS",
+        "a neighbour"
+    );
     // Untouched pages stay cached.
     for p in ["/", "/?page=3", "/posts/post-8"] {
-        assert_eq!(app.fetch(p).await.1, "HIT", "{p} was not touched");
+        assert_eq!(app.fetch(p).await.cache, "HIT", "{p} was not touched");
     }
 }
 both_databases!(editing_a_post_removes_exactly_the_pages_that_show_it);
@@ -132,9 +141,9 @@ async fn creating_and_deleting_shift_every_later_index_page(backend: Backend) {
     admin.create("Brand new", "b").await;
 
     for p in ["/", "/?page=2", "/?page=3", "/feed.xml"] {
-        assert_eq!(app.fetch(p).await.1, "MISS", "{p} after create");
+        assert_eq!(app.fetch(p).await.cache, "MISS", "{p} after create");
     }
-    let (_, _, page3) = app.fetch("/?page=3").await;
+    let page3 = app.fetch("/?page=3").await.body;
     assert!(
         page3.contains("Old 1") && page3.contains("Old 0"),
         "everything moved down one place"
@@ -143,9 +152,9 @@ async fn creating_and_deleting_shift_every_later_index_page(backend: Backend) {
     // Deleting the oldest post changes only the last page.
     let id = app.post_id("old-0").await;
     assert_eq!(admin.delete(id).await.status().as_u16(), 303);
-    assert_eq!(app.fetch("/?page=3").await.1, "MISS");
-    assert_eq!(app.fetch("/").await.1, "HIT");
-    assert_eq!(app.fetch("/?page=2").await.1, "HIT");
+    assert_eq!(app.fetch("/?page=3").await.cache, "MISS");
+    assert_eq!(app.fetch("/").await.cache, "HIT");
+    assert_eq!(app.fetch("/?page=2").await.cache, "HIT");
     assert_eq!(app.get("/posts/old-0").await.status().as_u16(), 404);
 }
 both_databases!(creating_and_deleting_shift_every_later_index_page);
@@ -154,7 +163,7 @@ async fn renaming_a_slug_removes_the_old_page(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.login().await;
     let slug = admin.create("Rename me", "b").await;
-    assert_eq!(app.fetch(&format!("/posts/{slug}")).await.1, "MISS");
+    assert_eq!(app.fetch(&format!("/posts/{slug}")).await.cache, "MISS");
     let id = app.post_id(&slug).await;
     admin.edit(id, "Renamed", "renamed", "b", true).await;
     assert!(!app.cached(&format!("/posts/{slug}")).await);
@@ -166,7 +175,7 @@ async fn renaming_a_slug_removes_the_old_page(backend: Backend) {
     app.fetch("/posts/renamed").await;
     admin.edit(id, "Renamed", "renamed", "b", false).await;
     assert_eq!(app.get("/posts/renamed").await.status().as_u16(), 404);
-    assert!(!app.fetch("/").await.2.contains("Renamed"));
+    assert!(!app.fetch("/").await.body.contains("Renamed"));
 }
 both_databases!(renaming_a_slug_removes_the_old_page);
 
@@ -210,12 +219,17 @@ async fn concurrent_misses_render_once(backend: Backend) {
     let before = app.app_cache.render_count();
     let requests = (0..24).map(|_| app.fetch("/posts/popular"));
     let results = futures_util::future::join_all(requests).await;
-    for (status, cache, body) in &results {
+    for Fetched {
+        status,
+        cache,
+        body,
+    } in &results
+    {
         assert_eq!(*status, 200);
         assert!(cache == "MISS" || cache == "HIT");
         assert!(body.contains("Popular"));
     }
-    let outcomes: Vec<&str> = results.iter().map(|(_, c, _)| c.as_str()).collect();
+    let outcomes: Vec<&str> = results.iter().map(|r| r.cache.as_str()).collect();
     assert_eq!(
         app.app_cache.render_count() - before,
         1,
@@ -293,7 +307,7 @@ async fn stress(backend: Backend, two_instances: bool) {
         total += reader.await.expect("reader saw no stale page");
     }
     assert!(total > 30, "readers made {total} reads");
-    let (_, _, last) = reader_app.fetch(&format!("/posts/{slug}")).await;
+    let last = reader_app.fetch(&format!("/posts/{slug}")).await.body;
     assert_eq!(version_in(&last), Some(20));
 }
 
@@ -316,8 +330,8 @@ async fn two_apps_with_different_prefixes_share_one_redis(backend: Backend) {
     let b = spawn_app(backend).await;
     let admin_a = a.login().await;
     admin_a.create("Only on A", "b").await;
-    assert_eq!(a.fetch("/").await.1, "MISS");
-    let (_, cache, body) = b.fetch("/").await;
+    assert_eq!(a.fetch("/").await.cache, "MISS");
+    let Fetched { cache, body, .. } = b.fetch("/").await;
     assert_eq!(cache, "MISS");
     assert!(!body.contains("Only on A"));
 }
@@ -341,13 +355,13 @@ async fn a_request_after_a_write_never_joins_a_render_that_began_before_it(backe
     let r = admin.edit(id, "Stress v2", &slug, "second", true).await;
     assert_eq!(r.status().as_u16(), 303);
 
-    let (_, _, body) = app.fetch(&path).await;
+    let body = app.fetch(&path).await.body;
     assert_eq!(
         version_in(&body),
         Some(2),
         "the request after the edit shows it"
     );
-    let (_, _, early) = slow.await.unwrap();
+    let early = slow.await.unwrap().body;
     assert!(version_in(&early).is_some());
 }
 both_databases!(a_request_after_a_write_never_joins_a_render_that_began_before_it);

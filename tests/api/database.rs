@@ -7,7 +7,7 @@
 //! proxy the test cuts. So each test runs on the database it can fault.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, ADMIN_USER, Admin, Backend, Options, Proxy, TestApp, browser, csrf_in,
+    ADMIN_PASSWORD, ADMIN_USER, Admin, Backend, Fetched, Options, Proxy, TestApp, browser, csrf_in,
     spawn_app, spawn_with,
 };
 use sqlx::{Connection, Executor};
@@ -170,7 +170,7 @@ async fn postgres_gone_answers_503_at_once_and_recovers() {
     proxy.restore().await;
     recovers(&admin).await;
     assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
-    let (_, _, body) = app.fetch(&format!("/posts/{slug}")).await;
+    let body = app.fetch(&format!("/posts/{slug}")).await.body;
     assert!(body.contains("Before the outage") && !body.contains("During the outage"));
     let r = admin.edit(id, "After the outage", &slug, "b", true).await;
     assert_eq!(r.status().as_u16(), 303);
@@ -226,7 +226,11 @@ async fn with_a_slow_database_warm_pages_stay_hits() {
     // come before the cache is in use again after the create.
     let mut answers = Vec::new();
     for i in 0..50 {
-        let (status, cache, body) = app.fetch(&path).await;
+        let Fetched {
+            status,
+            cache,
+            body,
+        } = app.fetch(&path).await;
         assert_eq!(status, 200);
         assert!(body.contains("Far from its database"));
         answers.push(cache);
@@ -251,7 +255,7 @@ async fn with_an_edge_postgres_gone_answers_visitors_at_once() {
     // Without Redis every page is a render.
     options.redis_url = "off".to_string();
     let app = spawn_with(options).await;
-    let (status, cache, _) = app.fetch("/").await;
+    let Fetched { status, cache, .. } = app.fetch("/").await;
     assert_eq!((status, cache.as_str()), (200, "BYPASS"));
 
     proxy.cut().await;

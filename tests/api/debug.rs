@@ -10,7 +10,7 @@ async fn counts_are_exact_and_shared_by_two_instances(backend: Backend) {
     // 1 miss + 4 hits of the post, 1 miss + 2 hits of the index, over both instances.
     a.fetch(&format!("/posts/{slug}")).await;
     for app in [&a, &b, &a, &b] {
-        assert_eq!(app.fetch(&format!("/posts/{slug}")).await.1, "HIT");
+        assert_eq!(app.fetch(&format!("/posts/{slug}")).await.cache, "HIT");
     }
     b.fetch("/").await;
     a.fetch("/").await;
@@ -116,7 +116,7 @@ async fn flush_removes_this_apps_view_keys_and_nothing_else(backend: Backend) {
             .await
             .unwrap();
     }
-    assert_eq!(app.fetch("/").await.1, "MISS");
+    assert_eq!(app.fetch("/").await.cache, "MISS");
 }
 both_databases!(flush_removes_this_apps_view_keys_and_nothing_else);
 
@@ -194,7 +194,7 @@ async fn counts_stay_exact_across_a_pause_for_writes(backend: Backend) {
         (&b, &path),
         (&a, &"/tags".to_string()),
     ] {
-        tally(&mut made, &app.fetch(path).await.1);
+        tally(&mut made, &app.fetch(path).await.cache);
     }
     for _ in 0..2 {
         tally(&mut made, &x_cache(&admin.get(&path).await));
@@ -216,7 +216,7 @@ async fn counts_stay_exact_across_a_pause_for_writes(backend: Backend) {
             (&b, &"/tags".to_string()),
             (&a, &"/about".to_string()),
         ] {
-            tally(&mut made, &app.fetch(path).await.1);
+            tally(&mut made, &app.fetch(path).await.cache);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

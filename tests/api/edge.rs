@@ -117,8 +117,8 @@ impl Varnish {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// GET through Varnish: (status, served from Varnish's cache, body).
-    async fn get(&self, path: &str) -> (u16, bool, String) {
+    /// GET through Varnish as a new anonymous visitor.
+    async fn get(&self, path: &str) -> EdgeFetched {
         let r = browser().get(self.url(path)).send().await.unwrap();
         let status = r.status().as_u16();
         // Varnish names two transactions on a hit: this one and the stored one.
@@ -127,8 +127,20 @@ impl Varnish {
             .get("x-varnish")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.split_whitespace().count() == 2);
-        (status, hit, r.text().await.unwrap())
+        EdgeFetched {
+            status,
+            hit,
+            body: r.text().await.unwrap(),
+        }
     }
+}
+
+/// A page as a visitor behind Varnish got it.
+struct EdgeFetched {
+    status: u16,
+    /// Served from Varnish's cache.
+    hit: bool,
+    body: String,
 }
 
 impl Drop for Varnish {
@@ -158,7 +170,7 @@ async fn stack(backend: Backend, render_delay_ms: u64) -> Option<(Varnish, TestA
 /// shows `old` (after a write's 303 nothing may).
 async fn shows_new(varnish: &Varnish, path: &str, old: &str, new: &str) {
     for _ in 0..4 {
-        let (status, _, body) = varnish.get(path).await;
+        let EdgeFetched { status, body, .. } = varnish.get(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(
             !body.contains(old),
@@ -189,7 +201,7 @@ async fn pages_are_cached_at_the_edge_and_every_write_purges_them(backend: Backe
     ];
     for p in pages {
         varnish.get(p).await;
-        let (status, hit, _) = varnish.get(p).await;
+        let EdgeFetched { status, hit, .. } = varnish.get(p).await;
         assert_eq!(status, 200, "{p}");
         assert!(hit, "{p} is a Varnish hit the second time");
     }
@@ -249,7 +261,7 @@ async fn pages_are_cached_at_the_edge_and_every_write_purges_them(backend: Backe
     // Settings.
     admin.settings("Edge Blog", "", "").await;
     for p in pages {
-        let (_, _, body) = varnish.get(p).await;
+        let body = varnish.get(p).await.body;
         if !p.ends_with(".xml") {
             assert!(body.contains("Edge Blog"), "{p} after the settings change");
         }
@@ -319,7 +331,7 @@ async fn a_render_that_a_write_overtook_is_never_stored_at_the_edge(backend: Bac
     assert_eq!(r.status().as_u16(), 303);
     let _ = reader.await;
     for _ in 0..3 {
-        let (_, _, body) = varnish.get(&path).await;
+        let body = varnish.get(&path).await.body;
         assert!(
             body.contains("Racing title, new"),
             "the edge stored the overtaken render"
@@ -369,7 +381,7 @@ async fn a_purge_endpoint_that_is_down_gets_its_purge_when_it_returns(backend: B
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let (_, _, body) = varnish.get(&format!("/posts/{slug}")).await;
+    let body = varnish.get(&format!("/posts/{slug}")).await.body;
     assert!(body.contains("During the outage"));
 }
 both_databases!(a_purge_endpoint_that_is_down_gets_its_purge_when_it_returns);

@@ -93,7 +93,7 @@ async fn the_preview_shows_the_sanitized_body_and_changes_nothing(backend: Backe
     for path in ["/", &format!("/posts/{slug}")] {
         assert!(app.cached(path).await, "{path} is still cached");
     }
-    let (_, _, page) = app.fetch(&format!("/posts/{slug}")).await;
+    let page = app.fetch(&format!("/posts/{slug}")).await.body;
     assert!(page.contains("saved body") && !page.contains("Unsaved"));
 }
 both_databases!(the_preview_shows_the_sanitized_body_and_changes_nothing);

@@ -3,7 +3,10 @@
 //! page that may be stale.
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, PrivateRedis, TestApp, spawn_pair, spawn_with};
+use crate::helpers::{Backend, Fetched, Options, PrivateRedis, TestApp, spawn_pair, spawn_with};
+use folio::cache::deps::Stale;
+use folio::cache::keys::Page;
+use folio::write::Cause;
 use std::time::{Duration, Instant};
 
 async fn app_on(redis: &PrivateRedis, backend: Backend) -> TestApp {
@@ -18,7 +21,7 @@ async fn with_redis_down_pages_render_from_the_database_and_the_admin_can_write(
     let app = app_on(&redis, backend).await;
 
     let started = Instant::now();
-    let (status, cache, _) = app.fetch("/").await;
+    let Fetched { status, cache, .. } = app.fetch("/").await;
     assert_eq!((status, cache.as_str()), (200, "BYPASS"));
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -27,7 +30,11 @@ async fn with_redis_down_pages_render_from_the_database_and_the_admin_can_write(
 
     let admin = app.login().await;
     let slug = admin.create("Written during the outage", "b").await;
-    let (status, cache, body) = app.fetch(&format!("/posts/{slug}")).await;
+    let Fetched {
+        status,
+        cache,
+        body,
+    } = app.fetch(&format!("/posts/{slug}")).await;
     assert_eq!((status, cache.as_str()), (200, "BYPASS"));
     assert!(body.contains("Written during the outage"));
     assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
@@ -35,8 +42,8 @@ async fn with_redis_down_pages_render_from_the_database_and_the_admin_can_write(
     // Redis comes back: caching resumes by itself.
     redis.restart();
     app.wait_until_cache_in_use().await;
-    assert_eq!(app.fetch("/").await.1, "MISS");
-    let (_, cache, body) = app.fetch("/").await;
+    assert_eq!(app.fetch("/").await.cache, "MISS");
+    let Fetched { cache, body, .. } = app.fetch("/").await;
     assert_eq!(cache, "HIT");
     assert!(body.contains("Written during the outage"));
 }
@@ -49,22 +56,26 @@ async fn redis_stopped_and_restarted_mid_test_never_yields_5xx_or_stale_pages(ba
     let slug = admin.create("Before", "before").await;
     let id = app.post_id(&slug).await;
     app.fetch(&format!("/posts/{slug}")).await;
-    assert_eq!(app.fetch(&format!("/posts/{slug}")).await.1, "HIT");
+    assert_eq!(app.fetch(&format!("/posts/{slug}")).await.cache, "HIT");
 
     redis.stop();
-    let (status, _, body) = app.fetch(&format!("/posts/{slug}")).await;
+    let Fetched { status, body, .. } = app.fetch(&format!("/posts/{slug}")).await;
     assert_eq!(status, 200);
     assert!(body.contains("Before"));
     let r = admin.edit(id, "After", &slug, "after", true).await;
     assert_eq!(r.status().as_u16(), 303);
-    let (status, cache, body) = app.fetch(&format!("/posts/{slug}")).await;
+    let Fetched {
+        status,
+        cache,
+        body,
+    } = app.fetch(&format!("/posts/{slug}")).await;
     assert_eq!((status, cache.as_str()), (200, "BYPASS"));
     assert!(body.contains("After"));
 
     redis.restart();
     app.wait_until_cache_in_use().await;
     for _ in 0..2 {
-        let (status, _, body) = app.fetch(&format!("/posts/{slug}")).await;
+        let Fetched { status, body, .. } = app.fetch(&format!("/posts/{slug}")).await;
         assert_eq!(status, 200);
         assert!(body.contains("After") && !body.contains("Before"));
     }
@@ -81,7 +92,7 @@ async fn an_edit_while_redis_hangs_never_lets_the_old_page_out(backend: Backend)
     let id = app.post_id(&slug).await;
     let path = format!("/posts/{slug}");
     app.fetch(&path).await;
-    assert_eq!(app.fetch(&path).await.1, "HIT");
+    assert_eq!(app.fetch(&path).await.cache, "HIT");
 
     let port = redis.port;
     let sleeper = std::thread::spawn(move || {
@@ -96,7 +107,7 @@ async fn an_edit_while_redis_hangs_never_lets_the_old_page_out(backend: Backend)
     let r = admin.edit(id, "New title", &slug, "new", true).await;
     assert_eq!(r.status().as_u16(), 303);
     assert!(started.elapsed() < Duration::from_secs(5));
-    let (status, _, body) = app.fetch(&path).await;
+    let Fetched { status, body, .. } = app.fetch(&path).await;
     assert_eq!(status, 200);
     assert!(
         body.contains("New title"),
@@ -106,7 +117,7 @@ async fn an_edit_while_redis_hangs_never_lets_the_old_page_out(backend: Backend)
     sleeper.join().unwrap();
     app.wait_until_cache_in_use().await;
     for _ in 0..3 {
-        let (_, _, body) = app.fetch(&path).await;
+        let body = app.fetch(&path).await.body;
         assert!(body.contains("New title") && !body.contains("Old title"));
     }
 }
@@ -125,8 +136,8 @@ async fn an_edit_while_redis_is_paused_for_writes_never_lets_the_old_page_out(ba
     let id = app.post_id(&slug).await;
     let path = format!("/posts/{slug}");
     app.fetch(&path).await;
-    assert_eq!(app.fetch(&path).await.1, "HIT");
-    assert_eq!(other.fetch(&path).await.1, "HIT");
+    assert_eq!(app.fetch(&path).await.cache, "HIT");
+    assert_eq!(other.fetch(&path).await.cache, "HIT");
 
     redis.cli(&["CLIENT", "PAUSE", "3000", "WRITE"]);
     let r = admin.edit(id, "New title", &slug, "new", true).await;
@@ -134,7 +145,7 @@ async fn an_edit_while_redis_is_paused_for_writes_never_lets_the_old_page_out(ba
     // The other instance learns of the pending invalidation from the database.
     tokio::time::sleep(folio::cache::RECONCILE_EVERY * 3).await;
     for instance in [&app, &other] {
-        let (status, _, body) = instance.fetch(&path).await;
+        let Fetched { status, body, .. } = instance.fetch(&path).await;
         assert_eq!(status, 200);
         assert!(
             body.contains("New title"),
@@ -146,7 +157,7 @@ async fn an_edit_while_redis_is_paused_for_writes_never_lets_the_old_page_out(ba
     app.wait_until_cache_in_use().await;
     other.wait_until_cache_in_use().await;
     for instance in [&app, &other] {
-        let (_, _, body) = instance.fetch(&path).await;
+        let body = instance.fetch(&path).await.body;
         assert!(body.contains("New title"));
     }
 }
@@ -160,24 +171,26 @@ async fn an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others(backe
     let slug = admin.create("Before the crash", "b").await;
     let path = format!("/posts/{slug}");
     app.fetch(&path).await;
-    assert_eq!(app.fetch(&path).await.1, "HIT");
+    assert_eq!(app.fetch(&path).await.cache, "HIT");
 
-    // What a write commits, without the Redis step that would have followed.
-    let mut tx = app.db.begin().await.unwrap();
-    sqlx::query("UPDATE posts SET title = 'After the crash' WHERE slug = $1")
-        .bind(&slug)
-        .execute(&mut *tx)
+    // A writer commits its change with its invalidation recorded, then dies
+    // before it reaches Redis.
+    let id = app.post_id(&slug).await;
+    let mut write = folio::write::begin(&app.db).await.unwrap();
+    sqlx::query("UPDATE posts SET title = 'After the crash' WHERE id = $1")
+        .bind(id)
+        .execute(&mut **write.tx())
         .await
         .unwrap();
-    sqlx::query("INSERT INTO cache_outbox (paths, created_at) VALUES ($1, 0)")
-        .bind(&path)
-        .execute(&mut *tx)
+    let stale = Stale::Pages(vec![Page::Post(slug.clone())]);
+    let unapplied = write
+        .commit_unapplied(&app.app_cache, Cause::Edit(id), stale)
         .await
         .unwrap();
-    tx.commit().await.unwrap();
+    drop(unapplied);
 
     tokio::time::sleep(folio::cache::RECONCILE_EVERY * 3).await;
-    let (_, _, body) = app.fetch(&path).await;
+    let body = app.fetch(&path).await.body;
     assert!(body.contains("After the crash"));
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cache_outbox")
         .fetch_one(&app.db)
@@ -210,6 +223,6 @@ async fn a_locked_sqlite_database_answers_503_and_changes_nothing() {
     assert_eq!(r.status().as_u16(), 503);
     assert!(r.text().await.unwrap().to_lowercase().contains("database"));
     holder.execute("ROLLBACK").await.unwrap();
-    let (_, _, body) = app.fetch(&format!("/posts/{slug}")).await;
+    let body = app.fetch(&format!("/posts/{slug}")).await.body;
     assert!(body.contains("Before the lock") && !body.contains("During the lock"));
 }

@@ -2,7 +2,7 @@
 //! never serves a page older than a write it has answered.
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, PrivateRedis, Proxy, spawn_pair, spawn_with};
+use crate::helpers::{Backend, Fetched, Options, PrivateRedis, Proxy, spawn_pair, spawn_with};
 use std::time::{Duration, Instant};
 
 /// Reads `paths` on both instances for `period`; panics if any shows `old`.
@@ -16,7 +16,11 @@ async fn never_shows(
     while started.elapsed() < period {
         for app in apps {
             for p in paths {
-                let (status, cache, body) = app.fetch(p).await;
+                let Fetched {
+                    status,
+                    cache,
+                    body,
+                } = app.fetch(p).await;
                 assert!(status < 500, "{p}: {status}");
                 assert!(!body.contains(old), "{p} served the old content ({cache})");
             }
@@ -40,7 +44,7 @@ async fn a_redis_restarted_from_an_older_snapshot_serves_nothing_stale(backend: 
         for p in &paths {
             app.fetch(p).await;
             assert_eq!(
-                app.fetch(p).await.1,
+                app.fetch(p).await.cache,
                 "HIT",
                 "{p} cached before the snapshot"
             );
@@ -75,7 +79,7 @@ async fn a_redis_restarted_from_an_older_snapshot_serves_nothing_stale(backend: 
     a.wait_until_cache_in_use().await;
     b.wait_until_cache_in_use().await;
     never_shows([&a, &b], &paths, "Title before", Duration::from_millis(300)).await;
-    let (_, cache, body) = a.fetch(&paths[1]).await;
+    let Fetched { cache, body, .. } = a.fetch(&paths[1]).await;
     assert!(body.contains("Title after"));
     assert!(
         cache == "HIT" || cache == "MISS",
@@ -111,7 +115,7 @@ async fn a_flushed_redis_and_a_lost_sequence_are_noticed(backend: Backend) {
     )
     .await;
     a.wait_until_cache_in_use().await;
-    assert!(a.fetch(&path).await.2.contains("Kept, edited"));
+    assert!(a.fetch(&path).await.body.contains("Kept, edited"));
 }
 both_databases!(a_flushed_redis_and_a_lost_sequence_are_noticed);
 
@@ -126,7 +130,7 @@ async fn a_write_from_an_instance_without_redis_reaches_the_cached_pages(backend
     let path = format!("/posts/{slug}");
     for p in ["/", path.as_str()] {
         cached.fetch(p).await;
-        assert_eq!(cached.fetch(p).await.1, "HIT");
+        assert_eq!(cached.fetch(p).await.cache, "HIT");
     }
     let id = plain.post_id(&slug).await;
     let r = admin
@@ -134,7 +138,7 @@ async fn a_write_from_an_instance_without_redis_reaches_the_cached_pages(backend
         .await;
     assert_eq!(r.status().as_u16(), 303);
     for p in ["/", path.as_str()] {
-        let (_, _, body) = cached.fetch(p).await;
+        let body = cached.fetch(p).await.body;
         assert!(
             body.contains("Renamed without a cache"),
             "{p} after the 303"
@@ -164,7 +168,11 @@ async fn a_failover_to_a_lagging_replica_serves_nothing_stale(backend: Backend) 
     for app in [&a, &b] {
         for p in &paths {
             app.fetch(p).await;
-            assert_eq!(app.fetch(p).await.1, "HIT", "{p} cached before the edit");
+            assert_eq!(
+                app.fetch(p).await.cache,
+                "HIT",
+                "{p} cached before the edit"
+            );
         }
     }
     // The replica has everything so far, then stops following.
@@ -189,7 +197,7 @@ async fn a_failover_to_a_lagging_replica_serves_nothing_stale(backend: Backend) 
     never_shows([&a, &b], &paths, "Title before", Duration::from_millis(300)).await;
     for app in [&a, &b] {
         app.fetch(&paths[1]).await;
-        let (_, cache, body) = app.fetch(&paths[1]).await;
+        let Fetched { cache, body, .. } = app.fetch(&paths[1]).await;
         assert!(body.contains("Title after"));
         assert_eq!(cache, "HIT", "the replica is used as the cache");
     }

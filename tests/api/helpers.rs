@@ -234,6 +234,15 @@ pub fn assert_redirect_to(response: &Response, location: &str) {
     assert_eq!(response.headers()["location"], location);
 }
 
+/// A page as an anonymous visitor got it.
+#[derive(Debug)]
+pub struct Fetched {
+    pub status: u16,
+    /// The `x-cache` header (`HIT`, `MISS`, …), empty when absent.
+    pub cache: String,
+    pub body: String,
+}
+
 pub fn x_cache(response: &Response) -> String {
     response
         .headers()
@@ -260,12 +269,16 @@ impl TestApp {
             .expect("request succeeds")
     }
 
-    /// GET as a new anonymous visitor; returns (status, x-cache, body).
-    pub async fn fetch(&self, path: &str) -> (u16, String, String) {
+    /// GET as a new anonymous visitor, read whole.
+    pub async fn fetch(&self, path: &str) -> Fetched {
         let r = self.get(path).await;
         let status = r.status().as_u16();
         let cache = x_cache(&r);
-        (status, cache, r.text().await.unwrap())
+        Fetched {
+            status,
+            cache,
+            body: r.text().await.unwrap(),
+        }
     }
 
     pub async fn login(&self) -> Admin {

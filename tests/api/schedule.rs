@@ -1,7 +1,9 @@
 //! Scheduled posts, previews, re-warming and the invalidation log.
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, browser, slug_of, spawn_app, spawn_pair, spawn_with};
+use crate::helpers::{
+    Backend, Fetched, Options, browser, slug_of, spawn_app, spawn_pair, spawn_with,
+};
 use std::time::{Duration, Instant};
 
 fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
@@ -37,12 +39,12 @@ async fn a_scheduled_post_goes_live_by_itself_on_every_instance(backend: Backend
     ];
     for app in [&a, &b] {
         assert_eq!(
-            app.fetch(&format!("/posts/{slug}")).await.0,
+            app.fetch(&format!("/posts/{slug}")).await.status,
             404,
             "hidden before"
         );
         for p in lists {
-            let (_, _, body) = app.fetch(p).await;
+            let body = app.fetch(p).await.body;
             assert!(!body.contains("From the future"), "{p} before the moment");
         }
         // Warm, so a stale cached page would be served if nothing removed it.
@@ -63,12 +65,12 @@ async fn a_scheduled_post_goes_live_by_itself_on_every_instance(backend: Backend
     tokio::time::sleep(wait).await;
     for app in [&a, &b] {
         assert_eq!(
-            app.fetch(&format!("/posts/{slug}")).await.0,
+            app.fetch(&format!("/posts/{slug}")).await.status,
             200,
             "live within 2 s"
         );
         for p in lists {
-            let (_, _, body) = app.fetch(p).await;
+            let body = app.fetch(p).await.body;
             assert!(
                 body.contains("From the future") || body.contains(&slug),
                 "{p} shows it"
@@ -108,14 +110,14 @@ async fn a_post_whose_moment_already_passed_goes_live_at_once(backend: Backend) 
     let second = spawn_with(options).await;
     let started = Instant::now();
     loop {
-        let (_, _, home) = second.fetch("/").await;
+        let home = second.fetch("/").await.body;
         if home.contains("Late arrival") {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(2), "live at start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (_, _, home) = first.fetch("/").await;
+    let home = first.fetch("/").await.body;
     assert!(
         home.contains("Late arrival"),
         "no instance serves the old index"
@@ -145,13 +147,13 @@ async fn publish_at_in_the_past_back_dates_and_none_publishes_now(backend: Backe
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    let (_, _, home) = app.fetch("/").await;
+    let home = app.fetch("/").await.body;
     let (newest, imported) = (home.find("Newest").unwrap(), home.find("Imported").unwrap());
     assert!(
         newest < imported,
         "back-dated posts take their place by date"
     );
-    let (_, _, post) = app.fetch("/posts/imported").await;
+    let post = app.fetch("/posts/imported").await.body;
     assert!(post.contains("datetime=\"2020-05-01T10:00:00Z\""));
 }
 both_databases!(publish_at_in_the_past_back_dates_and_none_publishes_now);
@@ -202,7 +204,7 @@ async fn previews_are_private_uncached_and_die_with_the_post(backend: Backend) {
     assert_eq!(
         app.fetch("/preview/0123456789abcdef0123456789abcdef")
             .await
-            .0,
+            .status,
         404
     );
 
@@ -211,7 +213,7 @@ async fn previews_are_private_uncached_and_die_with_the_post(backend: Backend) {
         .post_form(&format!("/admin/posts/{id}/preview"), &[])
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(app.fetch(&link).await.0, 404, "revoked");
+    assert_eq!(app.fetch(&link).await.status, 404, "revoked");
     let link = preview_link(&admin, id).await;
 
     // Live: the link leads to the post. Deleted: gone.
@@ -220,7 +222,7 @@ async fn previews_are_private_uncached_and_die_with_the_post(backend: Backend) {
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers()["location"], format!("/posts/{slug}").as_str());
     admin.delete(id).await;
-    assert_eq!(app.fetch(&link).await.0, 404);
+    assert_eq!(app.fetch(&link).await.status, 404);
 }
 both_databases!(previews_are_private_uncached_and_die_with_the_post);
 
@@ -248,7 +250,7 @@ async fn after_an_edit_the_cached_pages_it_touched_are_hits_with_the_new_content
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     for p in ["/", &format!("/posts/{slug}"), "/feed.xml"] {
-        let (_, cache, body) = app.fetch(p).await;
+        let Fetched { cache, body, .. } = app.fetch(p).await;
         assert_eq!(cache, "HIT", "{p} was re-warmed");
         assert!(body.contains("Warm me again"), "{p} has the new content");
     }

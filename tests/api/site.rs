@@ -2,7 +2,9 @@
 //! which cached pages each kind of write removes.
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, spawn_app, spawn_pair, spawn_without_rewarm, x_cache};
+use crate::helpers::{
+    Backend, Fetched, Options, spawn_app, spawn_pair, spawn_without_rewarm, x_cache,
+};
 
 async fn every_new_route_misses_then_hits_and_404s_are_never_stored(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -16,8 +18,8 @@ async fn every_new_route_misses_then_hits_and_404s_are_never_stored(backend: Bac
         "/sitemap.xml",
     ] {
         assert_eq!(x_cache(&admin.get(path).await), "BYPASS", "{path}");
-        assert_eq!(app.fetch(path).await.1, "MISS", "{path}");
-        let (status, cache, _) = app.fetch(path).await;
+        assert_eq!(app.fetch(path).await.cache, "MISS", "{path}");
+        let Fetched { status, cache, .. } = app.fetch(path).await;
         assert_eq!((status, cache.as_str()), (200, "HIT"), "{path}");
     }
     for path in [
@@ -26,13 +28,13 @@ async fn every_new_route_misses_then_hits_and_404s_are_never_stored(backend: Bac
         "/tags/rust?page=2",
         "/tags/Bad%20Tag",
     ] {
-        let (status, _, _) = app.fetch(path).await;
+        let status = app.fetch(path).await.status;
         assert_eq!(status, 404, "{path}");
         assert!(!app.cached(path).await, "{path} is never stored");
     }
-    let (_, _, post) = app.fetch("/posts/tagged-one").await;
+    let post = app.fetch("/posts/tagged-one").await.body;
     assert!(post.contains("href=\"/tags/rust\"") && post.contains("href=\"/tags/web-dev\""));
-    let (_, _, feed) = app.fetch("/tags/rust/feed.xml").await;
+    let feed = app.fetch("/tags/rust/feed.xml").await.body;
     assert!(feed.contains("<category term=\"rust\""), "{feed}");
 }
 both_databases!(every_new_route_misses_then_hits_and_404s_are_never_stored);
@@ -93,7 +95,7 @@ async fn invalid_tags_and_settings_answer_422_with_the_input_kept_and_change_not
     let r = admin.settings(&"x".repeat(101), "kept tagline", "a").await;
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("kept tagline"));
-    let (_, _, home) = app.fetch("/").await;
+    let home = app.fetch("/").await.body;
     assert!(home.contains(">folio<"), "the title is unchanged");
 }
 both_databases!(invalid_tags_and_settings_answer_422_with_the_input_kept_and_change_nothing);
@@ -127,7 +129,7 @@ async fn a_new_title_reaches_every_cached_page_on_both_instances(backend: Backen
     assert_eq!(r.headers()["location"], "/admin/settings");
     for p in pages {
         for app in [&a, &b] {
-            let (status, _, body) = app.fetch(p).await;
+            let Fetched { status, body, .. } = app.fetch(p).await;
             assert_eq!(status, 200, "{p}");
             if p != "/sitemap.xml" {
                 assert!(body.contains("The Renamed Blog"), "{p} shows the new title");
@@ -135,9 +137,9 @@ async fn a_new_title_reaches_every_cached_page_on_both_instances(backend: Backen
             assert!(!body.contains(">folio<"), "{p} shows no old title");
         }
     }
-    let (_, _, feed) = a.fetch("/feed.xml").await;
+    let feed = a.fetch("/feed.xml").await.body;
     assert!(feed.contains("<subtitle>Fresh tagline</subtitle>"));
-    let (_, _, about) = b.fetch("/about").await;
+    let about = b.fetch("/about").await.body;
     assert!(about.contains("All about it"));
     // The other instance may apply the same row again between the commit
     // and its confirmation, and log it as "settings (applied later)".
@@ -157,7 +159,7 @@ async fn posts_link_their_neighbours_and_a_rename_reaches_them(backend: Backend)
     for t in ["First", "Second", "Third", "Fourth"] {
         admin.create(t, "b").await;
     }
-    let (_, _, second) = app.fetch("/posts/second").await;
+    let second = app.fetch("/posts/second").await.body;
     assert!(second.contains("href=\"/posts/first\"") && second.contains("href=\"/posts/third\""));
     app.fetch("/posts/fourth").await;
     let id = app.post_id("first").await;
@@ -169,11 +171,15 @@ async fn posts_link_their_neighbours_and_a_rename_reaches_them(backend: Backend)
             .as_u16(),
         303
     );
-    let (_, cache, second) = app.fetch("/posts/second").await;
+    let Fetched {
+        cache,
+        body: second,
+        ..
+    } = app.fetch("/posts/second").await;
     assert_eq!(cache, "MISS", "the neighbour's page was removed");
     assert!(second.contains("First, renamed"));
     assert_eq!(
-        app.fetch("/posts/fourth").await.1,
+        app.fetch("/posts/fourth").await.cache,
         "HIT",
         "not a neighbour: untouched"
     );
@@ -182,7 +188,7 @@ async fn posts_link_their_neighbours_and_a_rename_reaches_them(backend: Backend)
     let id = app.post_id("third").await;
     app.fetch("/posts/fourth").await;
     assert_eq!(admin.delete(id).await.status().as_u16(), 303);
-    let (_, _, fourth) = app.fetch("/posts/fourth").await;
+    let fourth = app.fetch("/posts/fourth").await.body;
     assert!(fourth.contains("href=\"/posts/second\""), "{fourth}");
 }
 both_databases!(posts_link_their_neighbours_and_a_rename_reaches_them);
@@ -219,22 +225,26 @@ async fn retagging_removes_the_old_and_new_tag_pages_and_nothing_else(backend: B
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    let (_, cache, old) = app.fetch("/tags/old").await;
+    let Fetched {
+        cache, body: old, ..
+    } = app.fetch("/tags/old").await;
     assert_eq!(cache, "MISS");
     assert!(!old.contains("/posts/moved") && old.contains("/posts/stays"));
-    let (_, cache, new) = app.fetch("/tags/new").await;
+    let Fetched {
+        cache, body: new, ..
+    } = app.fetch("/tags/new").await;
     assert_eq!(cache, "MISS");
     assert!(new.contains("/posts/moved"));
-    assert_eq!(app.fetch("/tags").await.1, "MISS");
+    assert_eq!(app.fetch("/tags").await.cache, "MISS");
     for p in ["/tags/zzz", "/tags/zzz/feed.xml", "/posts/untouched"] {
-        assert_eq!(app.fetch(p).await.1, "HIT", "{p} was not touched");
+        assert_eq!(app.fetch(p).await.cache, "HIT", "{p} was not touched");
     }
     // The last post of a tag gone: its page is a 404, never stored.
     let id = app.post_id("elsewhere").await;
     admin.delete(id).await;
     let id = app.post_id("moved").await;
     admin.delete(id).await;
-    assert_eq!(app.fetch("/tags/new").await.0, 404);
+    assert_eq!(app.fetch("/tags/new").await.status, 404);
     assert!(!app.cached("/tags/new").await);
 }
 both_databases!(retagging_removes_the_old_and_new_tag_pages_and_nothing_else);
@@ -261,7 +271,7 @@ async fn the_sitemap_and_sharing_metadata_use_the_configured_origin(backend: Bac
         assert!(sitemap.contains(&format!("<loc>{loc}</loc>")), "{loc}");
     }
     assert!(sitemap.contains("<lastmod>"));
-    let (_, _, post) = app.fetch("/posts/hello-world").await;
+    let post = app.fetch("/posts/hello-world").await.body;
     assert!(post.contains("rel=\"canonical\" href=\"https://blog.example.com/posts/hello-world\""));
     assert!(
         post.contains("property=\"og:url\" content=\"https://blog.example.com/posts/hello-world\"")
