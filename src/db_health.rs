@@ -13,7 +13,7 @@
 //! `guard` also turns a failing session store into a `503` page: actix-session
 //! answers any store error with an opaque `500` of its own.
 
-use crate::auth::session;
+use crate::auth::{session, session_gate};
 use crate::error::AppError;
 use crate::routes::errors;
 use crate::state::AppState;
@@ -166,7 +166,13 @@ pub async fn guard(
         let page = errors::page(&state, &AppError::DatabaseDown);
         return Ok(req.into_response(page).map_into_right_body());
     }
-    let (result, store_error) = session::recording_store_errors(next.call(req)).await;
+    // Only a request that goes through the session middleware can meet a
+    // failing session store.
+    let (result, store_error) = if session_gate::needs_session(&req) {
+        session::recording_store_errors(next.call(req)).await
+    } else {
+        (next.call(req).await, None)
+    };
     match result {
         Ok(res) => {
             if res.response().extensions().contains::<ConnectionLost>() {

@@ -114,7 +114,9 @@ impl Visit for FieldWriter<'_> {
 /// Control characters (a newline in a title, an escape sequence) are written
 /// escaped, so one event is always one line and no value can forge another.
 fn write_escaped(w: &mut impl Write, value: &str) -> fmt::Result {
-    if !value.chars().any(char::is_control) {
+    // Bytes, not chars: control characters are below 0x20, 0x7f, or (C1)
+    // start with 0xc2; a false alarm only takes the slow path.
+    if !value.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
         return w.write_str(value);
     }
     for c in value.chars() {

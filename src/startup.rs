@@ -100,6 +100,7 @@ impl Application {
                 ))
                 .wrap(from_fn(db_health::guard))
                 .wrap(policy::no_store_by_default())
+                .wrap(from_fn(routes::blog::local_hits))
                 .wrap(from_fn(telemetry::observe))
                 .configure(routes::config)
                 .default_service(web::to(|| async { AppError::NotFound.error_response() }))

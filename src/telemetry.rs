@@ -93,19 +93,43 @@ pub async fn observe(
         Err(e) => (e.as_response_error().status_code().as_u16(), "none"),
     };
     request_histogram(route, method, status_label(status), cache).record(elapsed.as_secs_f64());
+    // One message rather than six fields: the line reads the same, and a
+    // field costs a dynamic visit each on a path that runs for every hit.
     tracing::info!(
-        id = %request_id,
-        method,
-        route,
-        status,
-        cache,
-        latency_us = elapsed.as_micros() as u64,
-        "served"
+        "{}",
+        Served {
+            id: &request_id,
+            method,
+            route,
+            status,
+            cache,
+            latency_us: elapsed.as_micros() as u64,
+        }
     );
     let mut res = result?;
     res.headers_mut()
         .insert(REQUEST_ID.clone(), request_id.header_value());
     Ok(res)
+}
+
+/// The request line: `served id=… method=… route=… status=… cache=… latency_us=…`.
+struct Served<'a> {
+    id: &'a RequestId,
+    method: &'static str,
+    route: &'static str,
+    status: u16,
+    cache: &'static str,
+    latency_us: u64,
+}
+
+impl fmt::Display for Served<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "served id={} method={} route={} status={} cache={} latency_us={}",
+            self.id, self.method, self.route, self.status, self.cache, self.latency_us
+        )
+    }
 }
 
 /// A request's id: 64 random bits, shown as 16 hex digits.

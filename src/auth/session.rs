@@ -7,6 +7,7 @@ use crate::error::AppError;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_session::{Session, SessionExt};
 use actix_web::cookie::time::Duration;
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,6 +17,17 @@ type State = HashMap<String, String>;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "folio_session";
+
+/// Whether a `Cookie` header names the session cookie (without parsing every
+/// cookie; a false positive only means the session is looked at).
+pub fn carries_session_cookie(headers: &HeaderMap) -> bool {
+    headers.get_all(header::COOKIE).any(|value| {
+        value
+            .as_bytes()
+            .windows(COOKIE.len() + 1)
+            .any(|w| w.starts_with(COOKIE.as_bytes()) && w[COOKIE.len()] == b'=')
+    })
+}
 
 tokio::task_local! {
     /// Why the store failed during this request. actix-session answers any
@@ -176,13 +188,19 @@ pub fn log_in(session: &Session, admin_id: i64, username: &str) -> Result<(), Ap
 
 /// The visitor's view of the site: anonymous, or the admin with its session.
 pub struct Viewer {
-    pub session: Session,
+    req: HttpRequest,
     pub identity: Option<Identity>,
 }
 
 impl Viewer {
     pub fn is_admin(&self) -> bool {
         self.identity.is_some()
+    }
+
+    /// The request's session, made on first use: a visitor reading pages
+    /// never needs one (see `session_gate`).
+    pub fn session(&self) -> Session {
+        self.req.get_session()
     }
 }
 
@@ -191,9 +209,14 @@ impl FromRequest for Viewer {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.get_session();
-        let identity = identity(&session);
-        ready(Ok(Viewer { session, identity }))
+        // Without the cookie there is no session to look in.
+        let identity = carries_session_cookie(req.headers())
+            .then(|| identity(&req.get_session()))
+            .flatten();
+        ready(Ok(Viewer {
+            req: req.clone(),
+            identity,
+        }))
     }
 }
 

@@ -3,10 +3,10 @@
 //! session to load and starts none (only the login form does), yet loading
 //! and saving an empty one cost about a sixth of a cache hit.
 
-use super::session::COOKIE;
+use super::session::carries_session_cookie;
 use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 use futures_util::future::{Either, LocalBoxFuture};
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -82,10 +82,10 @@ where
 }
 
 /// Everything but a cookieless `GET`/`HEAD` of a public page or asset.
-fn needs_session(req: &ServiceRequest) -> bool {
+pub fn needs_session(req: &ServiceRequest) -> bool {
     !(matches!(*req.method(), Method::GET | Method::HEAD)
         && is_public(req.path())
-        && !carries_session_cookie(req))
+        && !carries_session_cookie(req.headers()))
 }
 
 /// Pages and files any visitor reads; none of their handlers writes a session.
@@ -98,20 +98,10 @@ fn is_public(path: &str) -> bool {
         .any(|prefix| path.starts_with(prefix))
 }
 
-/// Whether a `Cookie` header names the session cookie (without parsing every
-/// cookie; a false positive only means the session middleware runs).
-fn carries_session_cookie(req: &ServiceRequest) -> bool {
-    req.headers().get_all(header::COOKIE).any(|value| {
-        value
-            .as_bytes()
-            .windows(COOKIE.len() + 1)
-            .any(|w| w.starts_with(COOKIE.as_bytes()) && w[COOKIE.len()] == b'=')
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header;
     use actix_web::test::TestRequest;
 
     fn needs(method: Method, path: &str, cookie: Option<&str>) -> bool {

@@ -54,7 +54,7 @@ use flight::Flights;
 use futures_util::future::BoxFuture;
 use health::Health;
 use keys::{Keys, Page};
-use local::LocalCopies;
+use local::{LocalCopies, UnderLease};
 use lookup::Lookup;
 use policy::{Audience, Ttls};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -234,17 +234,45 @@ impl PageCache {
                 }
             },
         };
-        let edge = match (self.0.edge.enabled(), audience, current) {
+        let edge = self.edge_mark(page, audience, current);
+        match result {
+            Ok(entry) => respond::page(req, status, &entry, audience, &edge),
+            Err(e) => respond::error(&e, status),
+        }
+    }
+
+    /// A visitor's hit on a copy in process under the lease, answered
+    /// exactly as `serve` answers it; `None` when the page needs more than
+    /// that (a Redis lookup, a render, no lease). It lets the hit path skip
+    /// the routing and middleware that only other requests need.
+    pub fn local_hit(&self, req: &HttpRequest, page: &Page) -> Option<HttpResponse> {
+        if self.0.redis.is_none() || !self.0.health.in_use() {
+            return None;
+        }
+        let UnderLease::Fresh(entry) = self.0.local.under_lease(page) else {
+            return None;
+        };
+        self.0.counts.add(Outcome::Hits, Some(page.route()), 1);
+        let edge = self.edge_mark(page, Audience::Visitor, true);
+        Some(respond::page(
+            req,
+            CacheStatus::Hit,
+            &entry,
+            Audience::Visitor,
+            &edge,
+        ))
+    }
+
+    /// What an HTTP cache in front may do with this answer: keep it only
+    /// when it went to a visitor and is `current` (see `edge`).
+    fn edge_mark(&self, page: &Page, audience: Audience, current: bool) -> EdgeMark {
+        match (self.0.edge.enabled(), audience, current) {
             (false, _, _) => EdgeMark::Off,
             (true, Audience::Visitor, true) => EdgeMark::Public {
                 ttl: self.0.ttls.secs(page),
                 keys: self.0.edge.page_keys(page),
             },
             (true, _, _) => EdgeMark::NoStore,
-        };
-        match result {
-            Ok(entry) => respond::page(req, status, &entry, audience, &edge),
-            Err(e) => respond::error(&e, status),
         }
     }
 

@@ -55,7 +55,7 @@ fn render_login(
     username: &str,
     next: &str,
 ) -> Result<HttpResponse, AppError> {
-    let token = csrf::token(&viewer.session)?;
+    let token = csrf::token(&viewer.session())?;
     let mut context = match &viewer.identity {
         Some(identity) => base_context(Some((identity, &token))),
         None => base_context(None),
@@ -81,7 +81,7 @@ async fn login(
     form: Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    csrf::verify(&viewer.session, &form.csrf_token)?;
+    csrf::verify(&viewer.session(), &form.csrf_token)?;
     let ip = client_ip(&req);
     let username = form.username.trim().to_string();
     if state.throttle.is_blocked(ip, &username) {
@@ -110,8 +110,8 @@ async fn login(
         );
     };
     state.throttle.record_success(ip, &username);
-    session::log_in(&viewer.session, account.id, &account.username)?;
-    csrf::rotate(&viewer.session)?;
+    session::log_in(&viewer.session(), account.id, &account.username)?;
+    csrf::rotate(&viewer.session())?;
     tracing::info!("admin logged in");
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, local_next(&form.next)))
@@ -125,9 +125,9 @@ struct LogoutForm {
 }
 
 async fn logout(viewer: Viewer, form: Form<LogoutForm>) -> Result<HttpResponse, AppError> {
-    csrf::verify(&viewer.session, &form.csrf_token)?;
+    csrf::verify(&viewer.session(), &form.csrf_token)?;
     // Deletes the row: the old cookie, replayed, finds no session.
-    viewer.session.purge();
+    viewer.session().purge();
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/"))
         .finish())

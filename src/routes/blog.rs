@@ -3,7 +3,7 @@
 //! the cache serves it, rendering from `pages` when it must.
 
 use crate::auth::csrf;
-use crate::auth::session::Viewer;
+use crate::auth::session::{Viewer, carries_session_cookie};
 use crate::cache::keys::Page;
 use crate::cache::policy::Audience;
 use crate::cache::respond::{self, CacheStatus};
@@ -12,7 +12,10 @@ use crate::http::get_or_head;
 use crate::pages::Admin;
 use crate::posts;
 use crate::state::AppState;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -25,6 +28,34 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(web::scope("/tags").default_service(web::to(page)))
         .service(web::resource("/preview/{token}").route(get_or_head().to(preview)))
         .service(web::resource("/robots.txt").route(get_or_head().to(robots)));
+}
+
+/// The hit path, run before routing and before the middleware only other
+/// requests need (sessions, the database guard, error pages): a cookieless
+/// visitor's `GET` or `HEAD` of a page whose copy in process is under the
+/// lease is answered here, exactly as `page` would answer it. Anything else
+/// (a miss, no lease, an admin) goes on to `page`.
+pub async fn local_hits(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let hit = if matches!(*req.method(), Method::GET | Method::HEAD)
+        && !carries_session_cookie(req.headers())
+    {
+        req.app_data::<web::Data<AppState>>().and_then(|state| {
+            let page = Page::parse(req.path(), req.query_string())?;
+            state.cache.local_hit(req.request(), &page)
+        })
+    } else {
+        None
+    };
+    match hit {
+        Some(response) => Ok(req.into_response(response).map_into_right_body()),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+    }
 }
 
 async fn page(req: HttpRequest, state: web::Data<AppState>, viewer: Viewer) -> HttpResponse {
@@ -46,7 +77,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, viewer: Viewer) -> H
                 .await
         }
         Some(identity) => {
-            let token = match csrf::token(&viewer.session) {
+            let token = match csrf::token(&viewer.session()) {
                 Ok(token) => token,
                 Err(e) => return respond::error(&e, CacheStatus::Bypass),
             };
