@@ -62,8 +62,9 @@ pub struct PostSummary {
     pub live: i64,
 }
 
-/// What the admin submitted, before validation.
-#[derive(Debug, Clone, Default)]
+/// What the admin submitted, before validation (and what the editor shows
+/// again, kept as typed).
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct PostInput {
     pub title: String,
     pub slug: String,

@@ -5,8 +5,10 @@ pub mod assets;
 pub mod auth;
 pub mod blog;
 pub mod debug;
+pub mod editor;
 pub mod errors;
 pub mod health;
+pub mod settings;
 
 use actix_web::web;
 
@@ -14,6 +16,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.configure(blog::config)
         .configure(auth::config)
         .configure(admin::config)
+        .configure(editor::config)
+        .configure(settings::config)
         .configure(debug::config)
         .configure(health::config)
         .configure(assets::config);
