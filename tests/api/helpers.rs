@@ -463,56 +463,36 @@ pub struct PrivateRedis {
 
 impl PrivateRedis {
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = PrivateRedis {
-            port,
-            child: None,
-            dir: None,
-            primary: None,
-        };
-        redis.restart();
-        redis
+        Self::launch(false, None)
     }
 
     /// One that loads its snapshot (taken with `SAVE`) when restarted, as a
     /// Redis with RDB persistence does after a crash.
     pub fn persistent() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = std::env::temp_dir().join(format!("folio-test-redis-{}", unique()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut redis = PrivateRedis {
-            port,
-            child: None,
-            dir: Some(dir),
-            primary: None,
-        };
-        redis.restart();
-        redis
+        Self::launch(true, None)
     }
 
-    /// A replica of `primary`.
+    /// A replica of `primary` (it keeps what it received in a file).
     pub fn replica_of(primary: &PrivateRedis) -> Self {
+        Self::launch(true, Some(primary.port))
+    }
+
+    fn launch(keeps_a_file: bool, primary: Option<u16>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        // A replica keeps what it received from its primary in a file.
-        let dir = std::env::temp_dir().join(format!("folio-test-redis-{}", unique()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = keeps_a_file.then(|| {
+            let dir = std::env::temp_dir().join(format!("folio-test-redis-{}", unique()));
+            std::fs::create_dir_all(&dir).unwrap();
+            dir
+        });
         let mut redis = PrivateRedis {
             port,
             child: None,
-            dir: Some(dir),
-            primary: Some(primary.port),
+            dir,
+            primary,
         };
         redis.restart();
         redis
