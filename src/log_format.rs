@@ -115,8 +115,12 @@ impl Visit for FieldWriter<'_> {
 /// escaped, so one event is always one line and no value can forge another.
 fn write_escaped(w: &mut impl Write, value: &str) -> fmt::Result {
     // Bytes, not chars: control characters are below 0x20, 0x7f, or (C1)
-    // start with 0xc2; a false alarm only takes the slow path.
-    if !value.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+    // start with 0xc2; a false alarm only takes the slow path. A fold, not
+    // `any`, so the check runs over whole vectors of bytes.
+    let suspect = value.bytes().fold(false, |seen, b| {
+        seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+    });
+    if !suspect {
         return w.write_str(value);
     }
     for c in value.chars() {
@@ -156,7 +160,13 @@ fn write_time(w: &mut impl Write, now: SystemTime) -> fmt::Result {
         }
         w.write_str(&second.1)
     })?;
-    write!(w, ".{:06}Z", since.subsec_micros())
+    let mut fraction = *b".000000Z";
+    let mut micros = since.subsec_micros();
+    for digit in fraction[1..7].iter_mut().rev() {
+        *digit = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    w.write_str(std::str::from_utf8(&fraction).map_err(|_| fmt::Error)?)
 }
 
 #[cfg(test)]

@@ -9,7 +9,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, EntityTag, HeaderName, HeaderValue, IfNoneMatch};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-pub const X_CACHE: &str = "x-cache";
+/// A static name: looking a header up by `&str` parses the name every time.
+pub static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+static XKEY: HeaderName = HeaderName::from_static("xkey");
+static SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheStatus {
@@ -30,10 +33,9 @@ impl CacheStatus {
 
 /// Sets `X-Cache` on any response.
 pub fn tag(response: &mut HttpResponse, status: CacheStatus) {
-    response.headers_mut().insert(
-        HeaderName::from_static(X_CACHE),
-        HeaderValue::from_static(status.as_str()),
-    );
+    response
+        .headers_mut()
+        .insert(X_CACHE.clone(), HeaderValue::from_static(status.as_str()));
 }
 
 /// The error page for a cacheable URL, marked with how it was reached.
@@ -70,18 +72,15 @@ pub fn page(
     };
     if let EdgeMark::Public { keys, .. } = edge {
         builder
-            .insert_header(("xkey", keys.as_str()))
-            .insert_header(("surrogate-key", keys.as_str()));
+            .insert_header((XKEY.clone(), keys.as_str()))
+            .insert_header((SURROGATE_KEY.clone(), keys.as_str()));
     }
     builder
         .insert_header((header::ETAG, entry.etag_value().clone()))
         .insert_header((header::CACHE_CONTROL, cache_control))
         // Static values: a `&str` value is validated and copied per response.
         .insert_header((header::VARY, HeaderValue::from_static("Cookie")))
-        .insert_header((
-            HeaderName::from_static(X_CACHE),
-            HeaderValue::from_static(status.as_str()),
-        ));
+        .insert_header((X_CACHE.clone(), HeaderValue::from_static(status.as_str())));
     if not_modified {
         return builder.finish();
     }
