@@ -11,6 +11,7 @@
 
 use super::Entry;
 use super::keys::Page;
+use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -37,7 +38,11 @@ struct Copy {
 
 #[derive(Default)]
 pub struct LocalCopies {
-    lease: Mutex<Option<Lease>>,
+    /// Read on every hit: an atomic pointer, not a mutex, so a worker that
+    /// is preempted while looking never makes the other workers wait.
+    lease: ArcSwapOption<Lease>,
+    /// Renewals and revocations, one at a time (a renewal never shortens).
+    renewing: Mutex<()>,
     /// By page rather than key name: a hit then builds no string. foldhash
     /// (seeded per process) rather than SipHash: only pages that rendered
     /// are ever inserted, and the hash is a fifth of SipHash's cost.
@@ -58,12 +63,9 @@ pub enum UnderLease {
 impl LocalCopies {
     /// One look at the lease, then at the copy: this runs on every hit.
     pub fn under_lease(&self, page: &Page) -> UnderLease {
-        let generation = {
-            let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-            match lease.as_ref().filter(|l| Instant::now() < l.until) {
-                Some(lease) => lease.generation,
-                None => return UnderLease::NoLease,
-            }
+        let generation = match &*self.lease.load() {
+            Some(lease) if Instant::now() < lease.until => lease.generation,
+            _ => return UnderLease::NoLease,
         };
         match generation.and_then(|g| self.of_generation(page, g)) {
             Some(entry) => UnderLease::Fresh(entry),
@@ -76,8 +78,10 @@ impl LocalCopies {
     /// write that could not reach Redis keeps its pages there until some
     /// instance applies its outbox row, and this is how the others notice.
     pub fn clean(&self) -> bool {
-        let lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-        lease.as_ref().is_some_and(|l| Instant::now() < l.until)
+        self.lease
+            .load()
+            .as_ref()
+            .is_some_and(|l| Instant::now() < l.until)
     }
 
     /// The copy of `page` whatever its generation, to send its header along
@@ -141,13 +145,15 @@ impl LocalCopies {
     /// it never shortens the lease.
     pub fn renew(&self, generation: Option<u64>, sent_at: Instant) {
         let until = sent_at + LEASE;
-        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-        if lease.as_ref().is_none_or(|l| l.until < until) {
-            *lease = Some(Lease { generation, until });
+        let _one_at_a_time = self.renewing.lock().unwrap_or_else(|p| p.into_inner());
+        if self.lease.load().as_ref().is_none_or(|l| l.until < until) {
+            self.lease
+                .store(Some(Arc::new(Lease { generation, until })));
         }
     }
 
     pub fn revoke(&self) {
-        *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let _one_at_a_time = self.renewing.lock().unwrap_or_else(|p| p.into_inner());
+        self.lease.store(None);
     }
 }
