@@ -89,11 +89,10 @@ impl Pages {
     ) -> Result<Rendered, AppError> {
         self.health.check()?;
         let site = site::load(&self.db).await?;
-        let mut context = match &admin {
-            Some(a) => base_context(Some((a.identity, a.csrf_token))),
-            None => base_context(None),
-        };
-        context.insert("site_title", &site.title);
+        let mut context = base_context(
+            &site.title,
+            admin.as_ref().map(|a| (a.identity, a.csrf_token)),
+        );
         context.insert("site_tagline", &site.tagline);
         match page {
             Page::Index(n) => self.list(context, None, *n).await,
@@ -234,8 +233,7 @@ impl Pages {
     /// A post that is not live, for its preview link.
     pub async fn preview(&self, post: &Post) -> Result<String, AppError> {
         let site = site::load(&self.db).await?;
-        let mut context = base_context(None);
-        context.insert("site_title", &site.title);
+        let mut context = base_context(&site.title, None);
         context.insert("site_tagline", &site.tagline);
         context.insert("preview", &true);
         let rendered = self.post(context, &post.slug, true).await?;

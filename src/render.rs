@@ -29,8 +29,6 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "errors/error.html",
 ];
 
-pub const SITE_TITLE: &str = "folio";
-
 pub struct Templates {
     tera: Tera,
 }
@@ -51,11 +49,11 @@ impl Templates {
     }
 }
 
-/// The variables every page has. Anonymous pages get nothing personal, so
-/// one render serves every anonymous visitor.
-pub fn base_context(admin: Option<(&Identity, &str)>) -> Context {
+/// The variables every page has, under the site's title. Anonymous pages get
+/// nothing personal, so one render serves every anonymous visitor.
+pub fn base_context(site_title: &str, admin: Option<(&Identity, &str)>) -> Context {
     let mut context = Context::new();
-    context.insert("site_title", SITE_TITLE);
+    context.insert("site_title", site_title);
     match admin {
         Some((identity, csrf_token)) => {
             context.insert("admin", &true);

@@ -4,13 +4,14 @@
 //! pages it made stale before the response is sent.
 
 use crate::auth::csrf;
-use crate::auth::session::Admin;
+use crate::auth::session::{Admin, Identity};
 use crate::error::AppError;
 use crate::field_errors::{Field, FieldErrors};
 use crate::forms::Form;
 use crate::http::{get_or_head, see_other};
 use crate::posts::{self, WriteError};
 use crate::render::{base_context, human_date};
+use crate::site;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -33,6 +34,16 @@ struct AdminRow {
     scheduled: bool,
     published_human: String,
     updated_human: String,
+}
+
+/// The variables of a page that is never cached (the admin's, the login
+/// form), under the site's title as it is now.
+pub(super) async fn fresh_context(
+    state: &AppState,
+    admin: Option<(&Identity, &str)>,
+) -> Result<tera::Context, AppError> {
+    let site = site::load(&state.db).await?;
+    Ok(base_context(&site.title, admin))
 }
 
 pub(super) fn html(status: StatusCode, body: String) -> HttpResponse {
@@ -74,7 +85,7 @@ async fn index(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse,
         })
         .collect();
     let token = csrf::token(&admin.session)?;
-    let mut context = base_context(Some((&admin.identity, &token)));
+    let mut context = fresh_context(&state, Some((&admin.identity, &token))).await?;
     context.insert("posts", &rows);
     Ok(html(
         StatusCode::OK,

@@ -2,12 +2,12 @@
 //! anonymous renders and hold nothing about who is logged in, so there is
 //! nothing for them to invalidate.
 
+use super::admin::fresh_context;
 use crate::auth::session::{self, Viewer};
 use crate::auth::{self, csrf, password};
 use crate::error::AppError;
 use crate::forms::Form;
 use crate::http::{client_ip, get_or_head, local_next};
-use crate::render::base_context;
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -44,10 +44,10 @@ async fn login_form(
     query: Option<web::Query<NextQuery>>,
 ) -> Result<HttpResponse, AppError> {
     let next = query.map(|q| q.into_inner().next).unwrap_or_default();
-    render_login(&state, &viewer, StatusCode::OK, None, "", &next)
+    render_login(&state, &viewer, StatusCode::OK, None, "", &next).await
 }
 
-fn render_login(
+async fn render_login(
     state: &AppState,
     viewer: &Viewer,
     status: StatusCode,
@@ -56,10 +56,11 @@ fn render_login(
     next: &str,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&viewer.session())?;
-    let mut context = match &viewer.identity {
-        Some(identity) => base_context(Some((identity, &token))),
-        None => base_context(None),
-    };
+    let admin = viewer
+        .identity
+        .as_ref()
+        .map(|identity| (identity, token.as_str()));
+    let mut context = fresh_context(state, admin).await?;
     context.insert("csrf_token", &token);
     context.insert("next", &local_next(next));
     context.insert("username_value", username);
@@ -107,7 +108,8 @@ async fn login(
             Some("Wrong username or password."),
             &username,
             &form.next,
-        );
+        )
+        .await;
     };
     state.throttle.record_success(ip, &username);
     session::log_in(&viewer.session(), account.id, &account.username)?;

@@ -1,12 +1,12 @@
 //! The cache panel: `/debug/cache` (HTML), `/debug/cache.json`, and a flush.
 
+use super::admin::fresh_context;
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::cache::stats::Snapshot;
 use crate::error::AppError;
 use crate::forms::Form;
 use crate::http::get_or_head;
-use crate::render::base_context;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -21,7 +21,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 async fn panel(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
     let snapshot = state.cache.snapshot().await;
     let token = csrf::token(&admin.session)?;
-    let mut context = base_context(Some((&admin.identity, &token)));
+    let mut context = fresh_context(&state, Some((&admin.identity, &token))).await?;
     context.insert("chart_svg", &crate::chart::hit_chart(&snapshot.minutes));
     context.insert(
         "hit_ratio_pct",

@@ -3,7 +3,7 @@
 //! Saving goes through `posts`, whose writes remove the pages they made
 //! stale before the response is sent.
 
-use super::admin::{html, insert_errors, write_error};
+use super::admin::{fresh_context, html, insert_errors, write_error};
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
@@ -11,7 +11,6 @@ use crate::forms::Form;
 use crate::http::{get_or_head, see_other};
 use crate::markdown;
 use crate::posts::{self, PostErrors, PostInput, WriteError};
-use crate::render::base_context;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -70,7 +69,7 @@ struct Preview {
     body_html: String,
 }
 
-fn render_form(
+async fn render_form(
     state: &AppState,
     admin: &Admin,
     status: StatusCode,
@@ -80,7 +79,7 @@ fn render_form(
     preview: Option<Preview>,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
-    let mut context = base_context(Some((&admin.identity, &token)));
+    let mut context = fresh_context(state, Some((&admin.identity, &token))).await?;
     context.insert("is_new", &post.is_none());
     context.insert(
         "action",
@@ -134,6 +133,7 @@ async fn new_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpRespon
         &PostErrors::new(),
         None,
     )
+    .await
 }
 
 async fn edit_form(
@@ -167,6 +167,7 @@ async fn edit_form(
         &PostErrors::new(),
         None,
     )
+    .await
 }
 
 async fn create(
@@ -208,20 +209,22 @@ async fn save(
     input: PostInput,
 ) -> Result<HttpResponse, AppError> {
     let existing = existing(state, id).await?;
-    let invalid = |errors: PostErrors| {
+    let (existing, kept) = (existing.as_ref(), &input);
+    let invalid = |errors: PostErrors| async move {
         render_form(
             state,
             admin,
             StatusCode::UNPROCESSABLE_ENTITY,
-            existing.as_ref(),
-            &input,
+            existing,
+            kept,
             &errors,
             None,
         )
+        .await
     };
     let valid = match posts::validate(&input) {
         Ok(valid) => valid,
-        Err(errors) => return invalid(errors),
+        Err(errors) => return invalid(errors).await,
     };
     let result = match id {
         None => posts::create(&state.db, &state.cache, valid).await,
@@ -232,7 +235,7 @@ async fn save(
             let slug = written.post.map(|p| p.slug).unwrap_or_default();
             Ok(see_other(&format!("/posts/{slug}")))
         }
-        Err(WriteError::Invalid(errors)) => invalid(errors),
+        Err(WriteError::Invalid(errors)) => invalid(errors).await,
         Err(e) => Err(write_error(e)),
     }
 }
@@ -279,4 +282,5 @@ async fn preview(
         &PostErrors::new(),
         Some(preview),
     )
+    .await
 }

@@ -53,7 +53,7 @@ pub fn render<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let page = match req.app_data::<web::Data<AppState>>() {
             Some(state) => {
-                let mut context = base_context(None);
+                let mut context = base_context(site::DEFAULT_TITLE, None);
                 context.insert("status", &status.as_u16());
                 context.insert("heading", &heading);
                 context.insert("message", &message);
@@ -136,7 +136,7 @@ pub fn page(state: &AppState, e: &AppError) -> HttpResponse {
 }
 
 fn html(state: &AppState, status: StatusCode, heading: &str, message: &str) -> Option<String> {
-    let mut context = base_context(None);
+    let mut context = base_context(site::DEFAULT_TITLE, None);
     context.insert("status", &status.as_u16());
     context.insert("heading", heading);
     context.insert("message", message);

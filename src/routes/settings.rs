@@ -1,13 +1,12 @@
 //! The site settings form: title, tagline and about. Saving goes through
 //! `site`, whose write removes the pages it made stale before the response.
 
-use super::admin::{html, insert_errors};
+use super::admin::{fresh_context, html, insert_errors};
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
 use crate::forms::Form;
 use crate::http::{get_or_head, see_other};
-use crate::render::base_context;
 use crate::site::{self, SiteErrors};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -31,7 +30,7 @@ struct SettingsForm {
     csrf_token: String,
 }
 
-fn render_settings(
+async fn render_settings(
     state: &AppState,
     admin: &Admin,
     status: StatusCode,
@@ -39,7 +38,7 @@ fn render_settings(
     errors: &SiteErrors,
 ) -> Result<HttpResponse, AppError> {
     let token = csrf::token(&admin.session)?;
-    let mut context = base_context(Some((&admin.identity, &token)));
+    let mut context = fresh_context(state, Some((&admin.identity, &token))).await?;
     context.insert("form", form);
     insert_errors(&mut context, errors);
     Ok(html(
@@ -50,7 +49,7 @@ fn render_settings(
 
 async fn settings_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
     let current = site::load(&state.db).await?;
-    render_settings(&state, &admin, StatusCode::OK, &current, &SiteErrors::new())
+    render_settings(&state, &admin, StatusCode::OK, &current, &SiteErrors::new()).await
 }
 
 async fn save_settings(
@@ -77,6 +76,7 @@ async fn save_settings(
                 &kept,
                 &errors,
             )
+            .await
         }
     }
 }

@@ -153,6 +153,27 @@ async fn a_new_title_reaches_every_cached_page_on_both_instances(backend: Backen
 }
 both_databases!(a_new_title_reaches_every_cached_page_on_both_instances);
 
+async fn the_admin_pages_and_the_login_form_carry_the_site_title(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.login().await;
+    let id = app.post_id(&admin.create("A post", "Body").await).await;
+    let r = admin.settings("Notes from the Shed", "", "").await;
+    assert_eq!(r.status().as_u16(), 303);
+    let header = r#"<a class="site-title" href="/">Notes from the Shed</a>"#;
+    let edit = format!("/admin/posts/{id}/edit");
+    for path in ["/admin", "/admin/posts/new", edit.as_str(), "/admin/settings", "/debug/cache"] {
+        let body = admin.get(path).await.text().await.unwrap();
+        assert!(body.contains(header), "{path} carries the site title");
+    }
+    // A form sent back with errors keeps the stored title, not the input.
+    let r = admin.settings("", "", "").await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains(header));
+    let login = app.get("/login").await.text().await.unwrap();
+    assert!(login.contains(header), "the login form carries the site title");
+}
+both_databases!(the_admin_pages_and_the_login_form_carry_the_site_title);
+
 async fn posts_link_their_neighbours_and_a_rename_reaches_them(backend: Backend) {
     let app = spawn_without_rewarm(backend).await;
     let admin = app.login().await;
