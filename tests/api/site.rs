@@ -161,7 +161,13 @@ async fn the_admin_pages_and_the_login_form_carry_the_site_title(backend: Backen
     assert_eq!(r.status().as_u16(), 303);
     let header = r#"<a class="site-title" href="/">Notes from the Shed</a>"#;
     let edit = format!("/admin/posts/{id}/edit");
-    for path in ["/admin", "/admin/posts/new", edit.as_str(), "/admin/settings", "/debug/cache"] {
+    for path in [
+        "/admin",
+        "/admin/posts/new",
+        edit.as_str(),
+        "/admin/settings",
+        "/debug/cache",
+    ] {
         let body = admin.get(path).await.text().await.unwrap();
         assert!(body.contains(header), "{path} carries the site title");
     }
@@ -170,7 +176,10 @@ async fn the_admin_pages_and_the_login_form_carry_the_site_title(backend: Backen
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains(header));
     let login = app.get("/login").await.text().await.unwrap();
-    assert!(login.contains(header), "the login form carries the site title");
+    assert!(
+        login.contains(header),
+        "the login form carries the site title"
+    );
 }
 both_databases!(the_admin_pages_and_the_login_form_carry_the_site_title);
 
