@@ -45,7 +45,8 @@ pub struct LocalCopies {
     renewing: Mutex<()>,
     /// By page rather than key name: a hit then builds no string. foldhash
     /// (seeded per process) rather than SipHash: only pages that rendered
-    /// are ever inserted, and the hash is a fifth of SipHash's cost.
+    /// are ever inserted, and a lookup under the lease costs about half as
+    /// much (bench/profile: 525 instructions with SipHash, 292 with foldhash).
     copies: RwLock<foldhash::HashMap<Page, Copy>>,
     bytes: AtomicUsize,
 }
