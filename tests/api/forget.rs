@@ -5,6 +5,16 @@ use crate::both_databases;
 use crate::helpers::{Backend, Fetched, Options, PrivateRedis, Proxy, spawn_pair, spawn_with};
 use std::time::{Duration, Instant};
 
+/// Reads `paths` on both instances until each is a `HIT` there.
+async fn warm(apps: [&crate::helpers::TestApp; 2], paths: &[String], when: &str) {
+    for app in apps {
+        for p in paths {
+            app.fetch(p).await;
+            assert_eq!(app.fetch(p).await.cache, "HIT", "{p} cached {when}");
+        }
+    }
+}
+
 /// Reads `paths` on both instances for `period`; panics if any shows `old`.
 async fn never_shows(
     apps: [&crate::helpers::TestApp; 2],
@@ -40,16 +50,7 @@ async fn a_redis_restarted_from_an_older_snapshot_serves_nothing_stale(backend: 
         format!("/posts/{slug}"),
         "/feed.xml".to_string(),
     ];
-    for app in [&a, &b] {
-        for p in &paths {
-            app.fetch(p).await;
-            assert_eq!(
-                app.fetch(p).await.cache,
-                "HIT",
-                "{p} cached before the snapshot"
-            );
-        }
-    }
+    warm([&a, &b], &paths, "before the snapshot").await;
     // The snapshot holds the old pages, the old generation and the old sequence.
     redis.cli(&["SAVE"]);
     let id = a.post_id(&slug).await;
@@ -165,16 +166,7 @@ async fn a_failover_to_a_lagging_replica_serves_nothing_stale(backend: Backend) 
         format!("/posts/{slug}"),
         "/feed.xml".to_string(),
     ];
-    for app in [&a, &b] {
-        for p in &paths {
-            app.fetch(p).await;
-            assert_eq!(
-                app.fetch(p).await.cache,
-                "HIT",
-                "{p} cached before the edit"
-            );
-        }
-    }
+    warm([&a, &b], &paths, "before the edit").await;
     // The replica has everything so far, then stops following.
     let acked = primary.ask(&["WAIT", "1", "5000"]);
     assert_eq!(acked.trim(), "1", "the replica caught up");
