@@ -115,3 +115,42 @@ pub async fn setting_or_insert(
         .context("cannot read settings")?;
     Ok(value)
 }
+
+/// Errors that say the database cannot be reached at all, rather than that
+/// one statement failed.
+pub fn is_connection_failure(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: shutting down, cannot connect now, too many
+            // connections, the connection exception class 08, the database
+            // gone, or closed to connections (`ALLOW_CONNECTIONS false`).
+            matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "3D000")
+                || code.starts_with("08")
+                || (code == "55000" && db.message().contains("accepting connections"))
+                // SQLite: SQLITE_IOERR (10) and SQLITE_CANTOPEN (14), with extended codes.
+                || matches!(code.parse::<i64>(), Ok(c) if c & 0xff == 10 || c & 0xff == 14)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_connection_failures_mark_the_database_down() {
+        assert!(is_connection_failure(&sqlx::Error::PoolTimedOut));
+        assert!(is_connection_failure(&sqlx::Error::Io(
+            std::io::ErrorKind::ConnectionRefused.into()
+        )));
+        assert!(!is_connection_failure(&sqlx::Error::RowNotFound));
+    }
+}

@@ -12,6 +12,7 @@
 //! nowhere else: `AppError::user_message` for folio's own errors, and
 //! `UserMessage::for_status` for answers actix makes itself.
 
+use crate::cache_control::CachePolicy;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use std::borrow::Cow;
@@ -40,6 +41,11 @@ pub enum AppError {
     #[error("something went wrong")]
     Unexpected(#[from] anyhow::Error),
 }
+
+/// Put in a response's extensions by `AppError::error_response` when its
+/// request failed for want of a connection; `routes::db_guard` marks the
+/// database down.
+pub struct ConnectionLost;
 
 /// The heading and sentence of an error page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +128,7 @@ impl From<sqlx::Error> for AppError {
 /// database down (`db_health`); a busy or locked SQLite file does not, since
 /// it still serves reads and other writes once the lock is released.
 fn database_unavailable(e: &sqlx::Error) -> bool {
-    if crate::db_health::is_connection_failure(e) {
+    if crate::db::is_connection_failure(e) {
         return true;
     }
     match e {
@@ -181,16 +187,14 @@ impl ResponseError for AppError {
         // extensions; the plain text is for whoever sees the answer bare.
         let mut response = HttpResponse::build(self.status_code())
             .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(self.to_string());
+        CachePolicy::NoStore.apply(&mut response);
         response.extensions_mut().insert(self.user_message());
         if let AppError::DatabaseUnavailable(e) = self
-            && crate::db_health::is_connection_failure(e)
+            && crate::db::is_connection_failure(e)
         {
-            // Seen by `db_health::guard`, which marks the database down.
-            response
-                .extensions_mut()
-                .insert(crate::db_health::ConnectionLost);
+            // Seen by `routes::db_guard`, which marks the database down.
+            response.extensions_mut().insert(ConnectionLost);
         }
         response
     }

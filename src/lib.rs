@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod cache;
+pub mod cache_control;
 pub mod chart;
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod markdown;
 pub mod pages;
 pub mod posts;
 pub mod render;
+pub mod request_class;
 pub mod routes;
 pub mod scheduler;
 pub mod seed;

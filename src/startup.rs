@@ -1,13 +1,16 @@
 //! Builds the application from settings and runs it.
 
-use crate::auth::session::{self, DbSessionStore, purge_expired};
+use crate::auth::session::{DbSessionStore, purge_expired};
 use crate::auth::session_gate::SessionGate;
-use crate::cache::policy::{self, Ttls};
+use crate::cache::policy::Ttls;
 use crate::cache::{CacheConfig, PageCache};
+use crate::cache_control::WriteCacheControl;
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::forms::BODY_LIMIT;
 use crate::pages::Pages;
 use crate::render::Templates;
+use crate::request_class::{Classify, SESSION_COOKIE};
 use crate::state::AppState;
 use crate::{auth, db, db_health, routes, scheduler, telemetry};
 use actix_session::SessionMiddleware;
@@ -23,8 +26,6 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Largest request body accepted: a 256 KiB post, URL-encoded, with room to spare.
-pub const BODY_LIMIT: usize = 1024 * 1024;
 const SESSION_KEY_MIN: usize = 64;
 
 pub struct Application {
@@ -87,7 +88,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render))
                 .wrap(SessionGate(
                     SessionMiddleware::builder(store.clone(), key.clone())
-                        .cookie_name(session::COOKIE.to_string())
+                        .cookie_name(SESSION_COOKIE.to_string())
                         .cookie_http_only(true)
                         .cookie_same_site(SameSite::Lax)
                         .cookie_secure(secure)
@@ -98,10 +99,12 @@ impl Application {
                         )
                         .build(),
                 ))
-                .wrap(from_fn(db_health::guard))
-                .wrap(policy::no_store_by_default())
+                .wrap(from_fn(routes::db_guard::guard))
                 .wrap(from_fn(routes::blog::local_hits))
+                .wrap(WriteCacheControl)
                 .wrap(from_fn(telemetry::observe))
+                // Outermost: every layer above reads what this decided.
+                .wrap(Classify)
                 .configure(routes::config)
                 .default_service(web::to(|| async { AppError::NotFound.error_response() }))
         })

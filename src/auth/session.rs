@@ -4,10 +4,10 @@
 
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::request_class::RequestClass;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_session::{Session, SessionExt};
 use actix_web::cookie::time::Duration;
-use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,23 +15,9 @@ use std::future::{Ready, ready};
 
 type State = HashMap<String, String>;
 
-/// The session cookie's name.
-pub const COOKIE: &str = "folio_session";
-
-/// Whether a `Cookie` header names the session cookie (without parsing every
-/// cookie; a false positive only means the session is looked at).
-pub fn carries_session_cookie(headers: &HeaderMap) -> bool {
-    headers.get_all(header::COOKIE).any(|value| {
-        value
-            .as_bytes()
-            .windows(COOKIE.len() + 1)
-            .any(|w| w.starts_with(COOKIE.as_bytes()) && w[COOKIE.len()] == b'=')
-    })
-}
-
 tokio::task_local! {
     /// Why the store failed during this request. actix-session answers any
-    /// store error with an opaque `500` of its own; `db_health::guard` reads
+    /// store error with an opaque `500` of its own; `routes::db_guard` reads
     /// this to answer `503` when the database is what failed.
     static STORE_ERROR: RefCell<Option<AppError>>;
 }
@@ -210,7 +196,7 @@ impl FromRequest for Viewer {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Without the cookie there is no session to look in.
-        let identity = carries_session_cookie(req.headers())
+        let identity = RequestClass::with(req, |class| class.session_cookie)
             .then(|| identity(&req.get_session()))
             .flatten();
         ready(Ok(Viewer {

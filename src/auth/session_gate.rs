@@ -3,10 +3,9 @@
 //! session to load and starts none (only the login form does), yet loading
 //! and saving an empty one cost about a sixth of a cache hit.
 
-use super::session::carries_session_cookie;
+use crate::request_class::RequestClass;
 use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::Method;
 use futures_util::future::{Either, LocalBoxFuture};
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -81,62 +80,8 @@ where
     }
 }
 
-/// Everything but a cookieless `GET`/`HEAD` of a public page or asset.
+/// Everything but a cookieless `GET`/`HEAD` of a public page, an asset or
+/// a probe (`RequestClass::needs_session`).
 pub fn needs_session(req: &ServiceRequest) -> bool {
-    !(matches!(*req.method(), Method::GET | Method::HEAD)
-        && is_public(req.path())
-        && !carries_session_cookie(req.headers()))
-}
-
-/// Pages and files any visitor reads; none of their handlers writes a session.
-fn is_public(path: &str) -> bool {
-    matches!(
-        path,
-        "/" | "/feed.xml" | "/tags" | "/about" | "/sitemap.xml" | "/robots.txt" | "/healthz"
-    ) || ["/posts/", "/tags/", "/static/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::http::header;
-    use actix_web::test::TestRequest;
-
-    fn needs(method: Method, path: &str, cookie: Option<&str>) -> bool {
-        let mut req = TestRequest::default().method(method).uri(path);
-        if let Some(cookie) = cookie {
-            req = req.insert_header((header::COOKIE, cookie));
-        }
-        needs_session(&req.to_srv_request())
-    }
-
-    #[test]
-    fn only_cookieless_reads_of_public_pages_skip_the_session() {
-        for path in [
-            "/",
-            "/posts/hello",
-            "/tags/rust?page=2",
-            "/static/css/site.css",
-        ] {
-            assert!(!needs(Method::GET, path, None), "{path}");
-            assert!(!needs(Method::HEAD, path, Some("theme=dark")), "{path}");
-            assert!(
-                needs(Method::GET, path, Some("a=1; folio_session=xyz")),
-                "{path}"
-            );
-        }
-        for path in [
-            "/login",
-            "/admin",
-            "/admin/posts/1/edit",
-            "/debug/cache",
-            "/preview/abc",
-        ] {
-            assert!(needs(Method::GET, path, None), "{path}");
-        }
-        assert!(needs(Method::POST, "/", None));
-        assert!(needs(Method::POST, "/logout", None));
-    }
+    RequestClass::with(req.request(), RequestClass::needs_session)
 }

@@ -2,12 +2,12 @@
 //! - which pages are cacheable is `keys::Page`; how long each lives is `Ttls`;
 //! - only anonymous `GET`/`HEAD` requests read or fill the cache (`Audience`);
 //! - only `200` renders are stored, and renders never hold anything personal;
-//! - every response that did not say otherwise is `private, no-store`
-//!   (`no_store_by_default`), so a new route cannot leak into a shared cache.
+//! - what a response may be stored as is its `CachePolicy`
+//!   (`crate::cache_control`), written into `Cache-Control` by one
+//!   middleware; a response that names none is `private, no-store`, so a new
+//!   route cannot leak into a shared cache.
 
 use super::keys::{Page, Route};
-use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
 use std::time::Duration;
 
 /// Cache lifetimes in seconds.
@@ -44,13 +44,4 @@ pub enum Audience {
     /// Logged in: always a fresh render (`BYPASS`), never stored, never
     /// stored by a browser or proxy either.
     Admin,
-}
-
-pub const NO_STORE: &str = "private, no-store";
-
-/// Marks every response that set no `Cache-Control` of its own as
-/// `private, no-store` (actix's `DefaultHeaders` adds a header only when the
-/// response lacks it).
-pub fn no_store_by_default() -> DefaultHeaders {
-    DefaultHeaders::new().add((header::CACHE_CONTROL, NO_STORE))
 }

@@ -3,7 +3,8 @@
 
 use super::edge::EdgeMark;
 use super::entry::Entry;
-use super::policy::{Audience, NO_STORE};
+use super::policy::Audience;
+use crate::cache_control::CachePolicy;
 use crate::error::AppError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, EntityTag, HeaderName, HeaderValue, IfNoneMatch};
@@ -61,15 +62,13 @@ pub fn page(
     };
     // Visitors revalidate every time (cheap with the ETag); an admin's pages
     // hold a CSRF token and are never stored by a browser or proxy.
-    let cache_control = match (audience, edge) {
-        (Audience::Admin, _) => HeaderValue::from_static(NO_STORE),
-        (Audience::Visitor, EdgeMark::Off) => HeaderValue::from_static("no-cache"),
-        (Audience::Visitor, EdgeMark::NoStore) => HeaderValue::from_static("no-store"),
-        (Audience::Visitor, EdgeMark::Public { ttl, .. }) => {
-            HeaderValue::from_str(&format!("public, max-age=0, s-maxage={ttl}"))
-                .unwrap_or(HeaderValue::from_static("no-store"))
-        }
+    let policy = match (audience, edge) {
+        (Audience::Admin, _) => CachePolicy::PrivateNoStore,
+        (Audience::Visitor, EdgeMark::Off) => CachePolicy::Revalidate,
+        (Audience::Visitor, EdgeMark::NoStore) => CachePolicy::NoStore,
+        (Audience::Visitor, EdgeMark::Public { ttl, .. }) => CachePolicy::Edge { s_maxage: *ttl },
     };
+    policy.build(&mut builder);
     if let EdgeMark::Public { keys, .. } = edge {
         builder
             .insert_header((XKEY.clone(), keys.as_str()))
@@ -77,7 +76,6 @@ pub fn page(
     }
     builder
         .insert_header((header::ETAG, entry.etag_value().clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control))
         // Static values: a `&str` value is validated and copied per response.
         .insert_header((header::VARY, HeaderValue::from_static("Cookie")))
         .insert_header((X_CACHE.clone(), HeaderValue::from_static(status.as_str())));

@@ -7,7 +7,7 @@ use crate::auth::csrf;
 use crate::auth::session::{Admin, Identity};
 use crate::error::AppError;
 use crate::field_errors::{Field, FieldErrors};
-use crate::forms::Form;
+use crate::forms::{CsrfForm, TokenOnly};
 use crate::http::{get_or_head, see_other};
 use crate::posts::{self, WriteError};
 use crate::render::{base_context, human_date};
@@ -15,7 +15,7 @@ use crate::site;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin").route(get_or_head().to(index)))
@@ -99,19 +99,12 @@ pub(super) fn insert_errors<F: Field>(context: &mut tera::Context, errors: &Fiel
     context.insert("field_errors", &errors.by_field());
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TokenForm {
-    csrf_token: String,
-}
-
 async fn delete(
     state: web::Data<AppState>,
-    admin: Admin,
+    _admin: Admin,
     id: web::Path<i64>,
-    form: Form<TokenForm>,
+    _form: CsrfForm<TokenOnly>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     posts::delete(&state.db, &state.cache, *id)
         .await
         .map_err(write_error)?;
@@ -121,11 +114,10 @@ async fn delete(
 /// A new preview link; the old one answers `404` from now on.
 async fn new_preview(
     state: web::Data<AppState>,
-    admin: Admin,
+    _admin: Admin,
     id: web::Path<i64>,
-    form: Form<TokenForm>,
+    _form: CsrfForm<TokenOnly>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     posts::regenerate_preview(&state.db, *id)
         .await
         .map_err(write_error)?;

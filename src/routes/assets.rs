@@ -3,6 +3,7 @@
 //! cache headers.
 
 use crate::cache::respond::client_has;
+use crate::cache_control::CachePolicy;
 use crate::http::get_or_head;
 use actix_web::http::header::{self, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -53,8 +54,8 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     } else {
         HttpResponse::Ok()
     };
-    response
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+    CachePolicy::Immutable
+        .build(&mut response)
         .insert_header(header::ETag(etag));
     if cached {
         return response.finish();

@@ -5,8 +5,9 @@
 use super::admin::fresh_context;
 use crate::auth::session::{self, Viewer};
 use crate::auth::{self, csrf, password};
+use crate::cache_control::CachePolicy;
 use crate::error::AppError;
-use crate::forms::Form;
+use crate::forms::{CsrfForm, TokenOnly};
 use crate::http::{client_ip, get_or_head, local_next};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
@@ -34,7 +35,6 @@ struct NextQuery {
 struct LoginForm {
     username: String,
     password: String,
-    csrf_token: String,
     next: String,
 }
 
@@ -68,8 +68,8 @@ async fn render_login(
         context.insert("error", error);
     }
     let body = state.templates.render("auth/login.html", &context)?;
-    Ok(HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+    Ok(CachePolicy::NoStore
+        .build(&mut HttpResponse::build(status))
         .content_type("text/html; charset=utf-8")
         .body(body))
 }
@@ -79,10 +79,9 @@ async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
-    form: Form<LoginForm>,
+    form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    csrf::verify(&viewer.session(), &form.csrf_token)?;
     let ip = client_ip(&req);
     let username = form.username.trim().to_string();
     if state.throttle.is_blocked(ip, &username) {
@@ -120,14 +119,7 @@ async fn login(
         .finish())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct LogoutForm {
-    csrf_token: String,
-}
-
-async fn logout(viewer: Viewer, form: Form<LogoutForm>) -> Result<HttpResponse, AppError> {
-    csrf::verify(&viewer.session(), &form.csrf_token)?;
+async fn logout(viewer: Viewer, _form: CsrfForm<TokenOnly>) -> Result<HttpResponse, AppError> {
     // Deletes the row: the old cookie, replayed, finds no session.
     viewer.session().purge();
     Ok(HttpResponse::SeeOther()

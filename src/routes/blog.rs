@@ -3,14 +3,15 @@
 //! the cache serves it, rendering from `pages` when it must.
 
 use crate::auth::csrf;
-use crate::auth::session::{Viewer, carries_session_cookie};
-use crate::cache::keys::Page;
+use crate::auth::session::Viewer;
 use crate::cache::policy::Audience;
 use crate::cache::respond::{self, CacheStatus};
+use crate::cache_control::CachePolicy;
 use crate::error::AppError;
 use crate::http::get_or_head;
 use crate::pages::Admin;
 use crate::posts;
+use crate::request_class::{RequestClass, Target};
 use crate::state::AppState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -39,16 +40,11 @@ pub async fn local_hits(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let hit = if matches!(*req.method(), Method::GET | Method::HEAD)
-        && !carries_session_cookie(req.headers())
-    {
-        req.app_data::<web::Data<AppState>>().and_then(|state| {
-            let page = Page::parse(req.path(), req.query_string())?;
-            state.cache.local_hit(req.request(), &page)
-        })
-    } else {
-        None
-    };
+    let hit = RequestClass::with(req.request(), |class| {
+        let page = class.visitor_page()?;
+        let state = req.app_data::<web::Data<AppState>>()?;
+        state.cache.local_hit(req.request(), page)
+    });
     match hit {
         Some(response) => Ok(req.into_response(response).map_into_right_body()),
         None => next
@@ -64,7 +60,8 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, viewer: Viewer) -> H
             .insert_header((header::ALLOW, "GET, HEAD"))
             .finish();
     }
-    let Some(page) = Page::parse(req.path(), req.query_string()) else {
+    let Target::Public(_, Some(page)) = RequestClass::with(&req, |class| class.target.clone())
+    else {
         return respond::error(&AppError::NotFound, CacheStatus::Bypass);
     };
     match &viewer.identity {
@@ -108,16 +105,16 @@ async fn preview(
         return Ok(crate::http::see_other(&format!("/posts/{}", post.slug)));
     }
     let body = state.pages.preview(&post).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+    Ok(CachePolicy::PrivateNoStore
+        .build(&mut HttpResponse::Ok())
         .insert_header(("x-robots-tag", "noindex"))
         .content_type("text/html; charset=utf-8")
         .body(body))
 }
 
 async fn robots(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+    CachePolicy::PublicDay
+        .build(&mut HttpResponse::Ok())
         .content_type("text/plain; charset=utf-8")
         .body(format!(
             "User-agent: *\nDisallow: /admin\nDisallow: /login\nDisallow: /debug\nDisallow: /preview\n\nSitemap: {}/sitemap.xml\n",

@@ -4,13 +4,12 @@ use super::admin::fresh_context;
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::cache::stats::Snapshot;
+use crate::cache_control::CachePolicy;
 use crate::error::AppError;
-use crate::forms::Form;
+use crate::forms::{CsrfForm, TokenOnly};
 use crate::http::get_or_head;
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/debug/cache").route(get_or_head().to(panel)))
@@ -29,31 +28,24 @@ async fn panel(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse,
     );
     context.insert("s", &snapshot);
     let body = state.templates.render("debug/cache.html", &context)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+    Ok(CachePolicy::PrivateNoStore
+        .build(&mut HttpResponse::Ok())
         .content_type("text/html; charset=utf-8")
         .body(body))
 }
 
 async fn json(state: web::Data<AppState>, _admin: Admin) -> HttpResponse {
     let snapshot: Snapshot = state.cache.snapshot().await;
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+    CachePolicy::PrivateNoStore
+        .build(&mut HttpResponse::Ok())
         .json(snapshot)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct FlushForm {
-    csrf_token: String,
 }
 
 async fn flush(
     state: web::Data<AppState>,
-    admin: Admin,
-    form: Form<FlushForm>,
+    _admin: Admin,
+    _form: CsrfForm<TokenOnly>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     match state.cache.flush().await {
         Ok(n) => tracing::info!(removed = n, "cache flushed"),
         Err(e) => {

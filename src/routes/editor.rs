@@ -7,7 +7,7 @@ use super::admin::{fresh_context, html, insert_errors, write_error};
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
-use crate::forms::Form;
+use crate::forms::CsrfForm;
 use crate::http::{get_or_head, see_other};
 use crate::markdown;
 use crate::posts::{self, PostErrors, PostInput, WriteError};
@@ -42,7 +42,6 @@ pub struct PostForm {
     tags: String,
     publish_at: String,
     published: Option<String>,
-    csrf_token: String,
 }
 
 impl PostForm {
@@ -173,9 +172,8 @@ async fn edit_form(
 async fn create(
     state: web::Data<AppState>,
     admin: Admin,
-    form: Form<PostForm>,
+    form: CsrfForm<PostForm>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     save(&state, &admin, None, form.input()).await
 }
 
@@ -183,9 +181,8 @@ async fn update(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    form: Form<PostForm>,
+    form: CsrfForm<PostForm>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     save(&state, &admin, Some(*id), form.input()).await
 }
 
@@ -243,9 +240,8 @@ async fn save(
 async fn preview_new(
     state: web::Data<AppState>,
     admin: Admin,
-    form: Form<PostForm>,
+    form: CsrfForm<PostForm>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     preview(&state, &admin, None, form.input()).await
 }
 
@@ -253,9 +249,8 @@ async fn preview_edit(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    form: Form<PostForm>,
+    form: CsrfForm<PostForm>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     preview(&state, &admin, Some(*id), form.input()).await
 }
 

@@ -1,8 +1,8 @@
 //! `/healthz` and `/metrics`.
 
+use crate::cache_control::CachePolicy;
 use crate::http::get_or_head;
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -48,9 +48,7 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable()
     };
-    response
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
+    CachePolicy::NoStore.build(&mut response).json(body)
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
@@ -63,8 +61,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .as_ref()
         .map(|h| h.render())
         .unwrap_or_default();
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+    CachePolicy::NoStore
+        .build(&mut HttpResponse::Ok())
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body)
 }

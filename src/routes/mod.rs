@@ -4,6 +4,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod blog;
+pub mod db_guard;
 pub mod debug;
 pub mod editor;
 pub mod errors;

@@ -5,7 +5,7 @@ use super::admin::{fresh_context, html, insert_errors};
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
-use crate::forms::Form;
+use crate::forms::CsrfForm;
 use crate::http::{get_or_head, see_other};
 use crate::site::{self, SiteErrors};
 use crate::state::AppState;
@@ -27,7 +27,6 @@ struct SettingsForm {
     title: String,
     tagline: String,
     about: String,
-    csrf_token: String,
 }
 
 async fn render_settings(
@@ -55,9 +54,8 @@ async fn settings_form(state: web::Data<AppState>, admin: Admin) -> Result<HttpR
 async fn save_settings(
     state: web::Data<AppState>,
     admin: Admin,
-    form: Form<SettingsForm>,
+    form: CsrfForm<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
-    csrf::verify(&admin.session, &form.csrf_token)?;
     match site::validate(&form.title, &form.tagline, &form.about) {
         Ok(valid) => {
             site::update(&state.db, &state.cache, &valid).await?;
