@@ -2,10 +2,7 @@ use crate::both_databases;
 use crate::helpers::{Backend, Fetched, assert_redirect_to, spawn_app};
 
 async fn post_count(app: &crate::helpers::TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM posts")
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
+    app.post_count().await
 }
 
 async fn the_admin_creates_edits_and_deletes_a_post(backend: Backend) {

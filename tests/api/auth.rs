@@ -210,11 +210,7 @@ async fn a_session_cookie_replayed_after_logout_is_anonymous(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(replay.status().as_u16(), 303);
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM posts")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(count, 0);
+    assert_eq!(app.post_count().await, 0);
 }
 both_databases!(a_session_cookie_replayed_after_logout_is_anonymous);
 

@@ -45,10 +45,7 @@ async fn assert_unavailable_page(r: reqwest::Response, what: &str) {
 }
 
 async fn sessions(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
+    app.session_count().await
 }
 
 /// The session store writes after the handler: a new visitor's CSRF token,
@@ -58,11 +55,7 @@ async fn sessions(app: &TestApp) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_writes_while_sqlite_is_locked_answer_503_and_are_logged() {
     let app = spawn_app(Backend::Sqlite).await;
-    let path: String =
-        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let path = app.sqlite_file().await;
     // Holds a login form, so its session exists before the lock.
     let returning = browser();
     let page = returning.get(app.url("/login")).send().await.unwrap();

@@ -2,22 +2,13 @@
 //! sanitizer of published posts and changes nothing; the title's count.
 
 use crate::both_databases;
-use crate::helpers::{Backend, TestApp, browser, spawn_app};
+use crate::helpers::{Backend, PostRow, TestApp, browser, spawn_app};
 
 /// What a preview must leave as it was: the posts, the write sequence, the
 /// invalidation log and the cached pages.
-async fn state(
-    app: &TestApp,
-    admin: &crate::helpers::Admin,
-) -> (Vec<(i64, String, String)>, i64, usize) {
-    let posts = sqlx::query_as("SELECT id, title, body FROM posts ORDER BY id")
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
-    let seq = sqlx::query_scalar("SELECT seq FROM write_lock WHERE id = 1")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+async fn state(app: &TestApp, admin: &crate::helpers::Admin) -> (Vec<PostRow>, i64, usize) {
+    let posts = app.post_rows().await;
+    let seq = app.write_seq().await;
     let invalidations = admin.panel().await["invalidations"]
         .as_array()
         .unwrap()

@@ -177,11 +177,7 @@ async fn an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others(backe
     // before it reaches Redis.
     let id = app.post_id(&slug).await;
     let mut write = folio::write::begin(&app.db).await.unwrap();
-    sqlx::query("UPDATE posts SET title = 'After the crash' WHERE id = $1")
-        .bind(id)
-        .execute(&mut **write.tx())
-        .await
-        .unwrap();
+    crate::helpers::retitle_in(&mut write, id, "After the crash").await;
     let stale = Stale::Pages(vec![Page::Post(slug.clone())]);
     let unapplied = write
         .commit_unapplied(&app.app_cache, Cause::Edit(id), stale)
@@ -192,11 +188,7 @@ async fn an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others(backe
     tokio::time::sleep(folio::cache::RECONCILE_EVERY * 3).await;
     let body = app.fetch(&path).await.body;
     assert!(body.contains("After the crash"));
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cache_outbox")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(pending, 0, "the outbox is drained");
+    assert_eq!(app.outbox_len().await, 0, "the outbox is drained");
 }
 both_databases!(an_invalidation_left_by_a_crashed_writer_is_applied_by_the_others);
 
@@ -209,12 +201,7 @@ async fn a_locked_sqlite_database_answers_503_and_changes_nothing() {
     let admin = app.login().await;
     let slug = admin.create("Before the lock", "b").await;
     let id = app.post_id(&slug).await;
-    let url = sqlx::query_scalar::<_, String>(
-        "SELECT file FROM pragma_database_list WHERE name = 'main'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let url = app.sqlite_file().await;
     let mut holder = sqlx::SqliteConnection::connect(&format!("sqlite://{url}"))
         .await
         .unwrap();

@@ -2,43 +2,24 @@
 //! a missing or wrong CSRF token is `403`, and neither changes anything.
 
 use crate::both_databases;
-use crate::helpers::{Admin, Backend, TestApp, browser, csrf_in, spawn_app};
+use crate::helpers::{Admin, Backend, PostRow, TestApp, browser, csrf_in, spawn_app};
 use reqwest::Client;
 
 /// What a refused form must leave as it was.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
-    posts: Vec<(i64, String, String, String, Option<String>)>,
+    posts: Vec<PostRow>,
     settings: Vec<(String, String)>,
     sessions: i64,
     write_seq: i64,
 }
 
 async fn snapshot(app: &TestApp) -> Snapshot {
-    let posts =
-        sqlx::query_as("SELECT id, title, slug, body, preview_token FROM posts ORDER BY id")
-            .fetch_all(&app.db)
-            .await
-            .unwrap();
-    let settings = sqlx::query_as(
-        "SELECT name, value FROM settings WHERE name <> 'session_key' ORDER BY name",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    let sessions = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let write_seq = sqlx::query_scalar("SELECT seq FROM write_lock WHERE id = 1")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
     Snapshot {
-        posts,
-        settings,
-        sessions,
-        write_seq,
+        posts: app.post_rows().await,
+        settings: app.settings_rows().await,
+        sessions: app.session_count().await,
+        write_seq: app.write_seq().await,
     }
 }
 

@@ -98,15 +98,9 @@ async fn a_post_whose_moment_already_passed_goes_live_at_once(backend: Backend) 
     first.fetch("/").await;
     // Scheduled for a moment that passes while "nobody runs" (written by hand
     // as a stopped instance would have left it).
-    sqlx::query(
-        "INSERT INTO posts (slug, title, body, body_html, summary, published, published_at, \
-         created_at, updated_at, live, preview_token) \
-         VALUES ('late', 'Late arrival', 'b', '<p>b</p>', 'b', 1, $1, $1, $1, 0, 'tok-late')",
-    )
-    .bind(chrono::Utc::now().timestamp() - 5)
-    .execute(&first.db)
-    .await
-    .unwrap();
+    first
+        .insert_scheduled("late", "Late arrival", chrono::Utc::now().timestamp() - 5)
+        .await;
     let second = spawn_with(options).await;
     let started = Instant::now();
     loop {
@@ -122,12 +116,7 @@ async fn a_post_whose_moment_already_passed_goes_live_at_once(backend: Backend) 
         home.contains("Late arrival"),
         "no instance serves the old index"
     );
-    let goes: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE live = 1 AND slug = 'late'")
-            .fetch_one(&first.db)
-            .await
-            .unwrap();
-    assert_eq!(goes, 1);
+    assert_eq!(first.live_count("late").await, 1);
 }
 both_databases!(a_post_whose_moment_already_passed_goes_live_at_once);
 
