@@ -32,6 +32,7 @@ async fn logged(app: &TestApp, method: &str, route: &str, status: &str) -> u64 {
 
 async fn assert_unavailable_page(r: reqwest::Response, what: &str) {
     assert_eq!(r.status().as_u16(), 503, "{what}");
+    assert_eq!(r.headers()["cache-control"], "no-store", "{what}");
     let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
     assert!(
         content_type.starts_with("text/html"),

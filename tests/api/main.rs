@@ -2,6 +2,7 @@ mod admin;
 mod auth;
 mod blog;
 mod cache;
+mod cache_headers;
 mod cli;
 mod database;
 mod debug;
