@@ -6,11 +6,13 @@
 //! every write). `Write::commit` records the invalidation in the outbox in
 //! the same transaction, commits, and applies it before returning: a caller
 //! cannot commit without invalidating, and answers only after the pages are
-//! gone. Dropping a `Write` rolls it back; dropping an `Unapplied` (the
+//! gone, from Redis, from every instance's copies and from the edge (or
+//! says that the edge has not confirmed yet: `Committed::edge_confirmed`). Dropping a `Write` rolls it back; dropping an `Unapplied` (the
 //! first half of a commit) leaves the invalidation to the reconcilers.
 
 use crate::cache::PageCache;
 use crate::cache::deps::Stale;
+use crate::cache::edge::Purge;
 use crate::cache::invalidate::Receipt;
 use crate::cache::outbox;
 use crate::db::Db;
@@ -54,6 +56,10 @@ pub struct Committed {
     pub stale: Stale,
     /// Whether Redis confirmed the invalidation before the answer.
     pub confirmed: bool,
+    /// Whether every edge cache confirmed its purge before the answer (true
+    /// without one). When not, SPEC's promise after a `303` does not hold
+    /// yet, so the write must not answer `303`.
+    pub edge_confirmed: bool,
 }
 
 pub async fn begin(db: &Db) -> sqlx::Result<Write> {
@@ -111,8 +117,8 @@ impl Write {
 #[must_use = "a write answers only after its invalidation is applied"]
 pub struct Unapplied {
     receipt: Receipt,
-    /// Its edge purges, recorded with it.
-    purges: Vec<i64>,
+    /// Its edge purges, recorded with it, sent by the writer itself.
+    purges: Vec<Purge>,
 }
 
 impl Unapplied {
@@ -121,16 +127,18 @@ impl Unapplied {
         let Unapplied { receipt, purges } = self;
         let confirmed = cache.invalidate(&receipt).await;
         // After the lease wait: no instance can produce the old page any more.
-        cache.edge().send_now(cache.db(), &purges).await;
+        let edge_confirmed = cache.edge().send_own(cache.db(), &purges).await;
         tracing::info!(
             cause = %receipt.cause,
             stale = %receipt.stale.describe(),
             confirmed,
+            edge_confirmed,
             "invalidated"
         );
         Committed {
             stale: receipt.stale,
             confirmed,
+            edge_confirmed,
         }
     }
 }

@@ -4,16 +4,24 @@
 //! Every cacheable page carries, in `xkey` and `Surrogate-Key`, two keys: its
 //! own (`{prefix}{path}`) and the site's (`{prefix}all`). A write purges the
 //! keys of exactly the pages `deps` named (or `{prefix}all` for a change of
-//! every page), so the edge is purged as exactly as Redis. The purges are
-//! recorded in the write's transaction (`edge_purges`), one row per endpoint,
-//! and deleted once the endpoint answers `2xx`; a background loop on every
-//! instance retries the rest with backoff, so an endpoint that is down delays
-//! nothing but its own purge.
+//! every page), so the edge is purged as exactly as Redis.
+//!
+//! The writer sends its purges itself, from memory, after its lease wait and
+//! before its answer; it answers `303` only if every endpoint confirmed (see
+//! `Committed::edge_confirmed`). The purges are also recorded in the write's
+//! transaction (`edge_purges`), one row per endpoint: the retry, due only
+//! after the writer's window (`WRITER_WINDOW`) and deleted once an endpoint
+//! answers `2xx`. A background loop on every instance sends the rows that
+//! are due, with backoff, so an endpoint that is down delays nothing but its
+//! own purge, and a writer that died after its commit is covered.
 //!
 //! The fetch/purge race (the edge fetched the old page just before a write
 //! and stores it just after the purge) is closed three ways:
-//! - the first purge is sent after the write's lease wait, when no instance
-//!   can still produce the old page from a copy;
+//! - no purge is sent before the write's lease wait ended, when no instance
+//!   can still produce the old page from a copy: the writer sends after it,
+//!   and a background sender only sends a row it has seen due for at least
+//!   `LEASE` (a row is visible only after its commit, so whatever the clocks
+//!   of the instances say, that is after the lease wait);
 //! - a response is marked public only when it is known current: a hit, a
 //!   miss whose fill passed the generation check, or a render during which
 //!   no write committed; anything else is `no-store`;
@@ -22,9 +30,11 @@
 
 use super::deps::Stale;
 use super::keys::Page;
+use super::local::LEASE;
 use crate::db::Db;
 use sqlx::{Any, Transaction};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const SECOND_PURGE_AFTER: Duration = Duration::from_secs(2);
@@ -33,6 +43,12 @@ const KEYS_PER_PURGE: usize = 256;
 const PURGE_TIMEOUT: Duration = Duration::from_millis(500);
 /// How often each instance retries due purges.
 const RETRY_EVERY: Duration = Duration::from_millis(200);
+/// How long after its commit a write's own purge is left to the writer:
+/// its lease wait, its Redis invalidation (2 s by default) and its sends.
+/// A slower writer only means the same purge is sent twice.
+const WRITER_WINDOW: Duration = Duration::from_secs(3);
+/// How long the background loop remembers when it first saw a row due.
+const SEEN_FOR: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct Edge {
@@ -49,6 +65,14 @@ pub enum EdgeMark {
     Public { ttl: u64, keys: String },
     /// Not known to be current: the edge must not store it.
     NoStore,
+}
+
+/// A write's own purge of one endpoint, and the id of its retry row.
+#[derive(Debug)]
+pub struct Purge {
+    id: i64,
+    endpoint: String,
+    xkeys: String,
 }
 
 /// A due purge.
@@ -95,23 +119,26 @@ impl Edge {
         }
     }
 
-    /// Records a write's purges in its transaction: due at once (sent by the
-    /// writer after its lease wait) and again a little later.
+    /// Records a write's purges in its transaction: the retry of the
+    /// writer's own send, due after its window, and the second purge.
+    /// Returns what the writer sends itself.
     pub async fn record(
         &self,
         tx: &mut Transaction<'static, Any>,
         stale: &Stale,
-    ) -> sqlx::Result<Vec<i64>> {
-        let mut now_ids = Vec::new();
+    ) -> sqlx::Result<Vec<Purge>> {
+        let mut own = Vec::new();
         let keys = self.stale_keys(stale);
         if keys.is_empty() {
-            return Ok(now_ids);
+            return Ok(own);
         }
-        let later = now_ms() + SECOND_PURGE_AFTER.as_millis() as i64;
+        let now = now_ms();
+        let retry = now + WRITER_WINDOW.as_millis() as i64;
+        let second = now + SECOND_PURGE_AFTER.as_millis() as i64;
         for endpoint in &self.endpoints {
             for batch in keys.chunks(KEYS_PER_PURGE) {
                 let xkeys = batch.join(" ");
-                for due_at in [0, later] {
+                for due_at in [retry, second] {
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO edge_purges (endpoint, xkeys, due_at) VALUES ($1, $2, $3) RETURNING id",
                     )
@@ -120,42 +147,78 @@ impl Edge {
                     .bind(due_at)
                     .fetch_one(&mut **tx)
                     .await?;
-                    if due_at == 0 {
-                        now_ids.push(id);
+                    if due_at == retry {
+                        own.push(Purge {
+                            id,
+                            endpoint: endpoint.clone(),
+                            xkeys: xkeys.clone(),
+                        });
                     }
                 }
             }
         }
-        Ok(now_ids)
+        Ok(own)
     }
 
-    /// Sends the purges a write recorded as due now (before its answer).
-    pub async fn send_now(&self, db: &Db, ids: &[i64]) {
-        for id in ids {
-            let due = sqlx::query_as::<_, Due>(
-                "SELECT id, endpoint, xkeys, attempts FROM edge_purges WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(db)
-            .await;
-            if let Ok(Some(due)) = due {
-                self.deliver(db, due).await;
+    /// Sends a write's own purges, to every endpoint at once; true when each
+    /// answered `2xx`. Call only after the write's lease wait. A confirmed
+    /// purge's retry row is deleted; an unconfirmed one is retried by the
+    /// background loop from now on. Neither needs the database to be up:
+    /// a row left behind is only sent again.
+    pub async fn send_own(&self, db: &Db, purges: &[Purge]) -> bool {
+        let sent =
+            futures_util::future::join_all(purges.iter().map(|p| purge(&p.endpoint, &p.xkeys)))
+                .await;
+        let mut confirmed = true;
+        for (p, result) in purges.iter().zip(sent) {
+            let done = match result {
+                Ok(()) => {
+                    sqlx::query("DELETE FROM edge_purges WHERE id = $1")
+                        .bind(p.id)
+                        .execute(db)
+                        .await
+                }
+                Err(e) => {
+                    confirmed = false;
+                    tracing::warn!(endpoint = %p.endpoint, error = %e, "edge purge not confirmed before the answer; will retry");
+                    sqlx::query(
+                        "UPDATE edge_purges SET attempts = attempts + 1, due_at = $1 WHERE id = $2",
+                    )
+                    .bind(now_ms() + RETRY_EVERY.as_millis() as i64)
+                    .bind(p.id)
+                    .execute(db)
+                    .await
+                }
+            };
+            if let Err(e) = done {
+                tracing::warn!(error = %e, "cannot record an edge purge");
             }
         }
+        confirmed
     }
 
-    /// Sends every purge that is due; run by every instance in the background.
-    pub async fn send_due(&self, db: &Db) {
+    /// Sends every purge that is due and was already seen due at least a
+    /// lease ago (`seen`: when this instance first saw each row due); run by
+    /// every instance in the background.
+    async fn send_due(&self, db: &Db, seen: &mut HashMap<i64, Instant>) {
         let due = sqlx::query_as::<_, Due>(
             "SELECT id, endpoint, xkeys, attempts FROM edge_purges WHERE due_at <= $1 ORDER BY id LIMIT 100",
         )
         .bind(now_ms())
         .fetch_all(db)
         .await;
+        // After the answer: the row was committed before this moment.
+        let now = Instant::now();
         match due {
             Ok(rows) => {
+                seen.retain(|id, at| {
+                    now.duration_since(*at) < SEEN_FOR || rows.iter().any(|r| r.id == *id)
+                });
                 for row in rows {
-                    self.deliver(db, row).await;
+                    let first = *seen.entry(row.id).or_insert(now);
+                    if now.duration_since(first) >= LEASE {
+                        self.deliver(db, row).await;
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot read due edge purges"),
@@ -217,9 +280,10 @@ impl Edge {
         tokio::spawn(async move {
             let mut every = tokio::time::interval(RETRY_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut seen = HashMap::new();
             loop {
                 every.tick().await;
-                edge.send_due(&db).await;
+                edge.send_due(&db, &mut seen).await;
             }
         });
     }

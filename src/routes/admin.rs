@@ -3,6 +3,7 @@
 //! `settings`). Every write goes through `crate::write`, which removes the
 //! pages it made stale before the response is sent.
 
+use super::after_write;
 use crate::auth::csrf;
 use crate::auth::session::{Admin, Identity};
 use crate::error::AppError;
@@ -105,10 +106,10 @@ async fn delete(
     id: web::Path<i64>,
     _form: CsrfForm<TokenOnly>,
 ) -> Result<HttpResponse, AppError> {
-    posts::delete(&state.db, &state.cache, *id)
+    let written = posts::delete(&state.db, &state.cache, *id)
         .await
         .map_err(write_error)?;
-    Ok(see_other("/admin"))
+    Ok(after_write(&written.committed, "/admin"))
 }
 
 /// A new preview link; the old one answers `404` from now on.

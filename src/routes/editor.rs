@@ -4,11 +4,12 @@
 //! stale before the response is sent.
 
 use super::admin::{fresh_context, html, insert_errors, write_error};
+use super::after_write;
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
 use crate::forms::CsrfForm;
-use crate::http::{get_or_head, see_other};
+use crate::http::get_or_head;
 use crate::markdown;
 use crate::posts::{self, PostErrors, PostInput, WriteError};
 use crate::state::AppState;
@@ -230,7 +231,7 @@ async fn save(
     match result {
         Ok(written) => {
             let slug = written.post.map(|p| p.slug).unwrap_or_default();
-            Ok(see_other(&format!("/posts/{slug}")))
+            Ok(after_write(&written.committed, &format!("/posts/{slug}")))
         }
         Err(WriteError::Invalid(errors)) => invalid(errors).await,
         Err(e) => Err(write_error(e)),

@@ -2,11 +2,12 @@
 //! `site`, whose write removes the pages it made stale before the response.
 
 use super::admin::{fresh_context, html, insert_errors};
+use super::after_write;
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
 use crate::forms::CsrfForm;
-use crate::http::{get_or_head, see_other};
+use crate::http::get_or_head;
 use crate::site::{self, SiteErrors};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -58,8 +59,8 @@ async fn save_settings(
 ) -> Result<HttpResponse, AppError> {
     match site::validate(&form.title, &form.tagline, &form.about) {
         Ok(valid) => {
-            site::update(&state.db, &state.cache, &valid).await?;
-            Ok(see_other("/admin/settings"))
+            let committed = site::update(&state.db, &state.cache, &valid).await?;
+            Ok(after_write(&committed, "/admin/settings"))
         }
         Err(errors) => {
             let kept = site::Site {

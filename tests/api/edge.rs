@@ -8,7 +8,7 @@ use crate::helpers::{
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -18,7 +18,7 @@ fn free_port() -> u16 {
 
 /// A private varnishd on a free port; `None` (with a message) when Varnish
 /// is not installed.
-struct Varnish {
+pub(crate) struct Varnish {
     port: u16,
     dir: std::path::PathBuf,
     child: Option<Child>,
@@ -26,7 +26,7 @@ struct Varnish {
 }
 
 impl Varnish {
-    fn available() -> bool {
+    pub(crate) fn available() -> bool {
         let ok = Command::new("varnishd")
             .arg("-V")
             .stdout(Stdio::null())
@@ -41,7 +41,7 @@ impl Varnish {
         ok
     }
 
-    fn new(port: u16) -> Self {
+    pub(crate) fn new(port: u16) -> Self {
         let dir = std::env::temp_dir().join(format!("folio-test-varnish-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
         Varnish {
@@ -78,7 +78,7 @@ impl Varnish {
         vcl.replace("    folio.add_backend(folio1);\n", &adds)
     }
 
-    fn start(&mut self, backends: &[u16]) {
+    pub(crate) fn start(&mut self, backends: &[u16]) {
         self.backends = backends.to_vec();
         let vcl = self.dir.join("default.vcl");
         std::fs::write(&vcl, Self::vcl(backends)).unwrap();
@@ -113,7 +113,7 @@ impl Varnish {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
@@ -151,7 +151,10 @@ impl Drop for Varnish {
 }
 
 /// Two folio instances purging one Varnish that balances over both.
-async fn stack(backend: Backend, render_delay_ms: u64) -> Option<(Varnish, TestApp, TestApp)> {
+pub(crate) async fn stack(
+    backend: Backend,
+    render_delay_ms: u64,
+) -> Option<(Varnish, TestApp, TestApp)> {
     if !Varnish::available() {
         return None;
     }

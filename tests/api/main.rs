@@ -7,6 +7,7 @@ mod cli;
 mod database;
 mod debug;
 mod edge;
+mod edge_race;
 mod editor;
 mod faults;
 mod forget;
