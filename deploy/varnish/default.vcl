@@ -5,7 +5,11 @@
 # - passes anything with a folio session cookie, and /admin, /login,
 #   /logout, /debug, /preview;
 # - accepts PURGE only from the addresses in `purgers`;
-# - spreads requests over the instances with a round-robin director.
+# - spreads requests over the instances with a round-robin director;
+# - keeps at most one object per page and encoding: folio stores each page
+#   as brotli and gzip, so the client's Accept-Encoding is reduced to br,
+#   gzip or nothing, hashed, and sent to folio as that (Varnish's own gzip
+#   handling would otherwise ask folio for gzip only).
 #
 # Add one `backend` and one `folio.add_backend` line per instance.
 
@@ -54,7 +58,34 @@ sub vcl_recv {
     }
     # Anonymous pages hold nothing personal: one object serves everyone.
     unset req.http.Cookie;
+    # br, else gzip, else identity; a coding refused with q=0 is not taken.
+    if (req.http.Accept-Encoding ~ "(?i)(^|,)\s*br\s*(;\s*q\s*=\s*(1|0\.[0-9]*[1-9])[0-9.]*\s*)?(,|$)") {
+        set req.http.X-Folio-Encoding = "br";
+    } elsif (req.http.Accept-Encoding ~ "(?i)(^|,)\s*(x-)?gzip\s*(;\s*q\s*=\s*(1|0\.[0-9]*[1-9])[0-9.]*\s*)?(,|$)") {
+        set req.http.X-Folio-Encoding = "gzip";
+    } else {
+        unset req.http.X-Folio-Encoding;
+    }
     return (hash);
+}
+
+sub vcl_hash {
+    # One object per page and encoding (then the built-in URL and host).
+    if (req.http.X-Folio-Encoding) {
+        hash_data(req.http.X-Folio-Encoding);
+    }
+}
+
+sub vcl_backend_fetch {
+    # Ask folio for exactly the encoding this object is kept in.
+    if (bereq.http.X-Folio-Encoding) {
+        set bereq.http.Accept-Encoding = bereq.http.X-Folio-Encoding;
+    } elsif (bereq.uncacheable) {
+        # A pass keeps the client's own header.
+    } else {
+        unset bereq.http.Accept-Encoding;
+    }
+    unset bereq.http.X-Folio-Encoding;
 }
 
 sub vcl_backend_response {

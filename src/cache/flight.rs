@@ -47,7 +47,7 @@ impl PageCache {
         };
         let outcome = cell
             .get_or_init(|| async {
-                match self.render_now(render, epoch).await {
+                match self.render_now(render, Some(epoch)).await {
                     Ok(entry) => {
                         let stored = self.fill(page, &generation, &entry).await;
                         Ok((entry, stored))

@@ -18,10 +18,17 @@ use std::time::{Duration, Instant};
 
 /// How long a renewal lets copies be served without asking Redis.
 pub const LEASE: Duration = Duration::from_millis(150);
-/// Bytes of pages kept in process.
+/// Bytes of pages kept in process. A copy counts as its compressed bodies
+/// plus its plain page, which it keeps once a client asked for identity.
 const BUDGET: usize = 16 * 1024 * 1024;
-/// What a copy costs besides its body, roughly (page, header, entry).
-const OVERHEAD: usize = 128;
+/// What a copy costs besides its bodies, roughly (page, header, entry,
+/// its three ETags).
+const OVERHEAD: usize = 256;
+
+/// What a copy counts against the budget.
+fn cost(entry: &Entry) -> usize {
+    entry.stored_len() + entry.plain_len() + OVERHEAD
+}
 
 struct Lease {
     /// `None` until a generation exists in Redis.
@@ -105,7 +112,7 @@ impl LocalCopies {
     }
 
     pub fn put(&self, page: &Page, entry: Arc<Entry>, generation: u64, ttl: Duration) {
-        let size = entry.body.len() + OVERHEAD;
+        let size = cost(&entry);
         let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
         if self.bytes.load(Ordering::Relaxed) + size > BUDGET {
             // Copies are only an optimisation: dropping them all is always safe.
@@ -122,16 +129,14 @@ impl LocalCopies {
         );
         self.bytes.fetch_add(size, Ordering::Relaxed);
         if let Some(old) = old {
-            self.bytes
-                .fetch_sub(old.entry.body.len() + OVERHEAD, Ordering::Relaxed);
+            self.bytes.fetch_sub(cost(&old.entry), Ordering::Relaxed);
         }
     }
 
     pub fn remove(&self, page: &Page) {
         let mut copies = self.copies.write().unwrap_or_else(|p| p.into_inner());
         if let Some(old) = copies.remove(page) {
-            self.bytes
-                .fetch_sub(old.entry.body.len() + OVERHEAD, Ordering::Relaxed);
+            self.bytes.fetch_sub(cost(&old.entry), Ordering::Relaxed);
         }
     }
 

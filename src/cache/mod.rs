@@ -215,7 +215,11 @@ impl PageCache {
         let (status, result, current) = match audience {
             Audience::Admin => {
                 self.0.counts.add(Outcome::Bypasses, route, 1);
-                (CacheStatus::Bypass, self.render_now(render, 0).await, false)
+                (
+                    CacheStatus::Bypass,
+                    self.render_now(render, None).await,
+                    false,
+                )
             }
             Audience::Visitor => match self.lookup(page).await {
                 Lookup::Hit(entry) => (CacheStatus::Hit, Ok(entry), true),
@@ -228,7 +232,7 @@ impl PageCache {
                 Lookup::Unavailable => {
                     self.0.counts.add(Outcome::Bypasses, route, 1);
                     let before = self.write_seq().await;
-                    let result = self.render_now(render, 0).await;
+                    let result = self.render_now(render, Some(0)).await;
                     let current = before.is_some() && before == self.write_seq().await;
                     (CacheStatus::Bypass, result, current)
                 }
@@ -295,7 +299,13 @@ impl PageCache {
         }
     }
 
-    async fn render_now<F, Fut>(&self, render: F, epoch: u64) -> Result<Arc<Entry>, Arc<AppError>>
+    /// `epoch`: the site version of a page that may be stored, compressed
+    /// now; `None` for an admin's render, never stored and sent plain.
+    async fn render_now<F, Fut>(
+        &self,
+        render: F,
+        epoch: Option<u64>,
+    ) -> Result<Arc<Entry>, Arc<AppError>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Rendered, AppError>>,
@@ -305,7 +315,10 @@ impl PageCache {
         if !self.0.render_delay.is_zero() {
             tokio::time::sleep(self.0.render_delay).await;
         }
-        Ok(Arc::new(Entry::new(rendered, epoch)))
+        Ok(Arc::new(match epoch {
+            Some(epoch) => Entry::new(rendered, epoch),
+            None => Entry::plain(rendered),
+        }))
     }
 
     /// Records a Redis failure: stop using the cache until the reconciler has

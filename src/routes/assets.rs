@@ -1,12 +1,16 @@
 //! `/static/…`: the stylesheets, the editor's script and images, compiled
 //! into the binary so folio runs from any directory, served with long-lived
-//! cache headers.
+//! cache headers, compressed (brotli, gzip) once per process on first use.
 
-use crate::cache::respond::client_has;
+use crate::cache::respond::{client_has, encoding_for};
 use crate::cache_control::CachePolicy;
+use crate::compress::{self, Compressed};
+use crate::encoding::Encoding;
 use crate::http::get_or_head;
 use actix_web::http::header::{self, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use std::sync::LazyLock;
 
 const ASSETS: &[(&str, &str, &[u8])] = &[
     (
@@ -39,16 +43,28 @@ fn content_hash(bytes: &[u8]) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
+/// Each asset compressed at the best quality, in `ASSETS` order: once per
+/// process, so no request pays for it after the first.
+static COMPRESSED: LazyLock<Vec<Compressed>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|(_, _, bytes)| Compressed::new(bytes, compress::BR_BEST))
+        .collect()
+});
+
 async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let Some((_, content_type, bytes)) = ASSETS.iter().find(|(name, _, _)| *name == path.as_str())
+    let Some(at) = ASSETS
+        .iter()
+        .position(|(name, _, _)| *name == path.as_str())
     else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
             .body("not found");
     };
-    let hash = content_hash(bytes);
-    let cached = client_has(&req, &hash);
-    let etag = EntityTag::new_strong(hash);
+    let (_, content_type, bytes) = ASSETS[at];
+    let encoding = encoding_for(&req);
+    let tag = format!("{}{}", content_hash(bytes), encoding.etag_suffix());
+    let cached = client_has(&req, &tag);
     let mut response = if cached {
         HttpResponse::NotModified()
     } else {
@@ -56,11 +72,20 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     };
     CachePolicy::Immutable
         .build(&mut response)
-        .insert_header(header::ETag(etag));
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header(header::ETag(EntityTag::new_strong(tag)));
     if cached {
         return response.finish();
     }
-    response.content_type(*content_type).body(*bytes)
+    let body = match encoding {
+        Encoding::Br => COMPRESSED[at].br.clone(),
+        Encoding::Gzip => COMPRESSED[at].gzip.clone(),
+        Encoding::Identity => Bytes::from_static(bytes),
+    };
+    if let Some(coding) = encoding.header() {
+        response.insert_header((header::CONTENT_ENCODING, coding));
+    }
+    response.content_type(content_type).body(body)
 }
 
 #[cfg(test)]
