@@ -25,3 +25,4 @@ pub mod state;
 pub mod telemetry;
 pub mod token;
 pub mod write;
+pub mod xml_text;

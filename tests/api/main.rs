@@ -13,3 +13,4 @@ mod forms;
 mod helpers;
 mod schedule;
 mod site;
+mod xml;
