@@ -29,3 +29,4 @@ pub mod state;
 pub mod telemetry;
 pub mod token;
 pub mod write;
+pub mod xml_text;

@@ -40,10 +40,12 @@ pub fn parse_tags(field: &str) -> Result<Vec<String>, Vec<String>> {
             .collect::<Vec<_>>()
             .join("-")
             .to_lowercase();
-        if tag.is_empty() {
+        if tag.is_empty() && !item.contains(crate::xml_text::forbidden) {
             continue;
         }
-        if !is_valid_tag(&tag) {
+        // Checked before the whitespace rule, which would turn U+000B and
+        // U+000C (whitespace XML forbids) into hyphens.
+        if !is_valid_tag(&tag) || item.contains(crate::xml_text::forbidden) {
             errors.push(format!(
                 "The tag \u{201c}{}\u{201d} may only hold letters a–z, digits and hyphens, 1 to {TAG_MAX} of them.",
                 item.trim()
@@ -85,6 +87,10 @@ mod tests {
         assert!(parse_tags("émoji").is_err());
         assert!(parse_tags(&"a".repeat(41)).is_err());
         assert!(parse_tags(&"a".repeat(40)).is_ok());
+        // Whitespace XML forbids is refused, not turned into a hyphen.
+        assert!(parse_tags("web\u{B}dev").is_err());
+        assert!(parse_tags("rust, \u{C}").is_err());
+        assert!(parse_tags("web\tdev").is_ok());
     }
 
     #[test]

@@ -67,7 +67,9 @@ pub fn to_safe_html(markdown: &str) -> String {
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
     let events = highlight_code_blocks(Parser::new_ext(markdown, options()));
     html::push_html(&mut raw, events.into_iter());
-    SANITIZER.clean(&raw).to_string()
+    // A character reference such as `&#8;` decodes to a character XML
+    // forbids; the HTML goes into feeds, so it is dropped here too.
+    crate::xml_text::strip_owned(SANITIZER.clean(&raw).to_string())
 }
 
 /// Replaces each fenced block in a known language by its highlighted HTML;
@@ -149,7 +151,10 @@ pub fn summary(markdown: &str, max: usize) -> String {
             Event::Start(Tag::Paragraph) => in_paragraph = true,
             Event::End(TagEnd::Paragraph) if !text.trim().is_empty() => break,
             Event::End(TagEnd::Paragraph) => in_paragraph = false,
-            Event::Text(t) | Event::Code(t) if in_paragraph => text.push_str(&t),
+            // Character references decode here too (`&#8;`): keep what XML allows.
+            Event::Text(t) | Event::Code(t) if in_paragraph => {
+                text.push_str(&crate::xml_text::strip(&t))
+            }
             Event::SoftBreak | Event::HardBreak if in_paragraph => text.push(' '),
             _ => {}
         }
@@ -169,6 +174,13 @@ pub fn summary(markdown: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn character_references_xml_forbids_are_dropped() {
+        let markdown = "a &#8; b &#xFFFF; c &#27;";
+        assert_eq!(summary(markdown, 100), "a b c");
+        assert_eq!(to_safe_html(markdown), "<p>a  b  c </p>\n");
+    }
 
     #[test]
     fn renders_headings_lists_and_code() {

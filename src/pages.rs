@@ -13,6 +13,7 @@ use crate::listing::{FEED_LEN, PAGE_SIZE, page_count};
 use crate::posts::{self, Post, PostSummary};
 use crate::render::{Templates, base_context, human_date, iso_date};
 use crate::site::{self, Site};
+use crate::xml_text;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use std::sync::Arc;
@@ -284,7 +285,7 @@ impl Pages {
         context.insert("entries", &entries);
         Ok(Rendered {
             kind: ContentKind::Atom,
-            body: self.templates.render("blog/feed.xml", &context)?,
+            body: xml_text::strip_owned(self.templates.render("blog/feed.xml", &context)?),
         })
     }
 
@@ -351,7 +352,7 @@ impl Pages {
         context.insert("urls", &urls);
         Ok(Rendered {
             kind: ContentKind::Xml,
-            body: self.templates.render("blog/sitemap.xml", &context)?,
+            body: xml_text::strip_owned(self.templates.render("blog/sitemap.xml", &context)?),
         })
     }
 }

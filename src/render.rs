@@ -71,11 +71,13 @@ pub fn human_date(timestamp: i64) -> String {
         .map_or_else(String::new, |d| d.format("%-d %B %Y").to_string())
 }
 
-/// RFC 3339 in UTC.
+/// RFC 3339 in UTC; a time outside the years 1970 to 9999 (stored before
+/// publish times were checked) is written as the nearest one inside.
 pub fn iso_date(timestamp: i64) -> String {
-    chrono::DateTime::from_timestamp(timestamp, 0).map_or_else(String::new, |d| {
-        d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    })
+    chrono::DateTime::from_timestamp(crate::xml_text::clamp_timestamp(timestamp), 0)
+        .map_or_else(String::new, |d| {
+            d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
 }
 
 /// Tera's default escaper also rewrites `/` as `&#x2F;`, which is safe but

@@ -35,8 +35,8 @@ const WORDS: &[&str] = &[
     "redis", "keeps", "keys", "short", "lived", "and", "small", "so", "memory", "stays", "bounded",
     "under", "load", "with", "careful", "design",
 ];
-/// Base of the sample timestamps (2026-01-01T00:00:00Z): deterministic output.
-const EPOCH: i64 = 1_767_225_600;
+/// Seeded posts are dated an hour apart, the newest now.
+const SPACING: i64 = 3600;
 
 pub async fn run(settings: &Settings, count: u32) -> anyhow::Result<()> {
     let db = db::connect(&settings.database_url).await?;
@@ -53,8 +53,12 @@ pub async fn run(settings: &Settings, count: u32) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} posts {elapsed_precise}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    for i in start..start + i64::from(count) {
-        insert(w.tx(), i).await?;
+    // Backwards from now, so no seeded post is dated in the future (a date
+    // ahead would put it live yet above every post written later).
+    let end = start + i64::from(count);
+    let newest = db::now();
+    for i in start..end {
+        insert(w.tx(), i, newest - (end - 1 - i) * SPACING).await?;
         bar.inc(1);
     }
     bar.finish();
@@ -70,9 +74,9 @@ pub async fn run(settings: &Settings, count: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn insert(tx: &mut Transaction<'static, Any>, i: i64) -> anyhow::Result<()> {
+/// Inserts sample post `i`, dated `at`.
+async fn insert(tx: &mut Transaction<'static, Any>, i: i64, at: i64) -> anyhow::Result<()> {
     let (title, body) = sample(i);
-    let at = EPOCH + i * 3600;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO posts (slug, title, body, body_html, summary, published, published_at, \
          created_at, updated_at, live, preview_token) \

@@ -8,6 +8,7 @@ use crate::cache::keys::Page;
 use crate::db::Db;
 use crate::field_errors::{Field, FieldErrors};
 use crate::write::{self, Cause, Committed};
+use crate::xml_text;
 use sqlx::{Any, Executor};
 
 pub const TITLE_MAX: usize = 100;
@@ -86,11 +87,8 @@ pub fn validate(title: &str, tagline: &str, about: &str) -> Result<Site, SiteErr
             SiteField::Title,
             format!("The title must be 1 to {TITLE_MAX} characters; it is {n}."),
         );
-    } else if title.chars().any(char::is_control) {
-        errors.push(
-            SiteField::Title,
-            "The title cannot contain control characters.",
-        );
+    } else if let Some(message) = xml_text::refusal("title", title) {
+        errors.push(SiteField::Title, message);
     }
     let n = tagline.chars().count();
     if n > TAGLINE_MAX {
@@ -98,11 +96,8 @@ pub fn validate(title: &str, tagline: &str, about: &str) -> Result<Site, SiteErr
             SiteField::Tagline,
             format!("The tagline may be at most {TAGLINE_MAX} characters; it is {n}."),
         );
-    } else if tagline.chars().any(char::is_control) {
-        errors.push(
-            SiteField::Tagline,
-            "The tagline cannot contain control characters.",
-        );
+    } else if let Some(message) = xml_text::refusal("tagline", tagline) {
+        errors.push(SiteField::Tagline, message);
     }
     if about.len() > ABOUT_MAX {
         errors.push(
@@ -116,7 +111,8 @@ pub fn validate(title: &str, tagline: &str, about: &str) -> Result<Site, SiteErr
     errors.into_result(|| Site {
         title: title.to_string(),
         tagline: tagline.to_string(),
-        about: about.to_string(),
+        // Pasted text may carry characters XML forbids: they are dropped.
+        about: xml_text::strip(about).into_owned(),
     })
 }
 

@@ -9,6 +9,7 @@ pub use writes::*;
 
 use crate::field_errors::{Field, FieldErrors};
 use crate::listing;
+use crate::xml_text;
 use sqlx::FromRow;
 
 pub const TITLE_MAX: usize = 200;
@@ -134,11 +135,8 @@ pub fn validate(input: &PostInput) -> Result<ValidPost, PostErrors> {
             PostField::Title,
             format!("The title is {title_len} characters long; the limit is {TITLE_MAX}."),
         );
-    } else if title.chars().any(char::is_control) {
-        errors.push(
-            PostField::Title,
-            "The title cannot contain control characters.",
-        );
+    } else if let Some(message) = xml_text::refusal("title", title) {
+        errors.push(PostField::Title, message);
     }
     let slug = input.slug.trim();
     if !slug.is_empty() && !is_valid_slug(slug) {
@@ -166,20 +164,35 @@ pub fn validate(input: &PostInput) -> Result<ValidPost, PostErrors> {
     });
     let publish_at = match input.publish_at.trim() {
         "" => None,
-        at => parse_publish_at(at).or_else(|| {
-            errors.push(
-                PostField::PublishAt,
-                format!(
-                    "The publish time \u{201c}{at}\u{201d} must be a UTC date and time like 2026-11-22T09:30."
-                ),
-            );
-            None
-        }),
+        at => match parse_publish_at(at) {
+            Some(seconds) if in_years(seconds) => Some(seconds),
+            Some(_) => {
+                errors.push(
+                    PostField::PublishAt,
+                    format!(
+                        "The publish time \u{201c}{at}\u{201d} must be in the years {} to {}.",
+                        xml_text::YEARS.start(),
+                        xml_text::YEARS.end()
+                    ),
+                );
+                None
+            }
+            None => {
+                errors.push(
+                    PostField::PublishAt,
+                    format!(
+                        "The publish time \u{201c}{at}\u{201d} must be a UTC date and time like 2026-11-22T09:30."
+                    ),
+                );
+                None
+            }
+        },
     };
     errors.into_result(|| ValidPost {
         title: title.to_string(),
         slug: (!slug.is_empty()).then(|| slug.to_string()),
-        body: input.body.clone(),
+        // Pasted text may carry characters no feed can: they are dropped.
+        body: xml_text::strip(&input.body).into_owned(),
         published: input.published,
         tags,
         publish_at,
@@ -192,6 +205,12 @@ pub fn parse_publish_at(value: &str) -> Option<i64> {
         .iter()
         .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
         .map(|at| at.and_utc().timestamp())
+}
+
+/// Whether a time falls in the years a publish time may have.
+fn in_years(at: i64) -> bool {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp(at, 0).is_some_and(|d| xml_text::YEARS.contains(&d.year()))
 }
 
 /// The form's value for a stored time.
@@ -316,6 +335,24 @@ mod tests {
                 .unwrap()
                 .contains("soon")
         );
+    }
+
+    #[test]
+    fn publish_times_must_fall_in_the_years_1970_to_9999() {
+        let at = |value: &str| {
+            let mut post = input("T", "", "");
+            post.publish_at = value.into();
+            validate(&post).map(|v| v.publish_at)
+        };
+        for bad in [
+            "-0001-01-01T00:00",
+            "0000-01-01T00:00",
+            "1969-12-31T23:59:59",
+        ] {
+            assert!(at(bad).is_err(), "{bad}");
+        }
+        assert_eq!(at("1970-01-01T00:00").unwrap(), Some(0));
+        assert_eq!(at("9999-12-31T23:59:59").unwrap(), Some(253_402_300_799));
     }
 
     #[test]

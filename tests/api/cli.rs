@@ -1,6 +1,7 @@
 //! The binary itself, driven as an operator would: first start, seed, admin create.
 
 use crate::helpers::{Backend, browser, fresh_database, shared_redis_url, submit_login};
+use sqlx::Connection;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -114,6 +115,7 @@ async fn the_first_start_prints_an_admin_password_once_and_it_logs_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_inserts_deterministic_posts_and_admin_create_reads_stdin() {
     let database_url = fresh_database(Backend::Postgres).await;
+    let before = chrono::Utc::now().timestamp();
     let status = folio(&database_url)
         .args(["seed", "--posts", "25"])
         .stdin(Stdio::null())
@@ -124,6 +126,19 @@ async fn seed_inserts_deterministic_posts_and_admin_create_reads_stdin() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
+    let after = chrono::Utc::now().timestamp();
+    // Dated backwards from the seed's moment, an hour apart: none ahead.
+    let mut db = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    let (oldest, newest): (i64, i64) =
+        sqlx::query_as("SELECT MIN(published_at), MAX(published_at) FROM posts")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    assert!(
+        (before..=after).contains(&newest),
+        "the newest seeded post is dated now: {newest} not in {before}..={after}"
+    );
+    assert_eq!(newest - oldest, 24 * 3600);
 
     let mut create = folio(&database_url)
         .args(["admin", "create", "--username", "writer"])

@@ -17,3 +17,4 @@ mod helpers;
 mod schedule;
 mod site;
 mod site_stress;
+mod xml;
