@@ -31,6 +31,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("too many failed attempts; wait a few minutes and try again")]
     TooManyAttempts,
+    /// Over the per-client search limit; answered with `Retry-After`.
+    #[error("too many searches at once; wait a moment and try again")]
+    TooManySearches { retry_after_secs: u64 },
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] sqlx::Error),
     /// The database is marked down (`db_health`): answered at once, without
@@ -94,7 +97,8 @@ impl AppError {
             AppError::Csrf
             | AppError::PayloadTooLarge
             | AppError::BadRequest(_)
-            | AppError::TooManyAttempts => UserMessage {
+            | AppError::TooManyAttempts
+            | AppError::TooManySearches { .. } => UserMessage {
                 message: Cow::Owned(self.to_string()),
                 ..base
             },
@@ -158,7 +162,9 @@ impl ResponseError for AppError {
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts | AppError::TooManySearches { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::DatabaseUnavailable(_) | AppError::DatabaseDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -184,6 +190,12 @@ impl ResponseError for AppError {
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(self.to_string());
         response.extensions_mut().insert(self.user_message());
+        if let AppError::TooManySearches { retry_after_secs } = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(*retry_after_secs),
+            );
+        }
         if let AppError::DatabaseUnavailable(e) = self
             && crate::db_health::is_connection_failure(e)
         {

@@ -18,6 +18,7 @@ pub mod posts;
 pub mod render;
 pub mod routes;
 pub mod scheduler;
+pub mod search;
 pub mod seed;
 pub mod site;
 pub mod startup;

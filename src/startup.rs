@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::error::AppError;
 use crate::pages::Pages;
 use crate::render::Templates;
+use crate::search::limit::SearchLimit;
 use crate::state::AppState;
 use crate::{auth, db, db_health, routes, scheduler, telemetry};
 use actix_session::SessionMiddleware;
@@ -73,6 +74,7 @@ impl Application {
             templates,
             pages,
             throttle: Default::default(),
+            search_limit: SearchLimit::new(settings.search_rate),
             metrics: telemetry::metrics_handle(),
         });
         let listener = TcpListener::bind(&settings.bind)

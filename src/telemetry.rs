@@ -288,6 +288,7 @@ fn route_label(path: &str) -> &'static str {
         "/feed.xml" => "/feed.xml",
         "/tags" => "/tags",
         "/about" => "/about",
+        "/search" => "/search",
         "/sitemap.xml" => "/sitemap.xml",
         "/robots.txt" => "/robots.txt",
         "/admin/settings" => "/admin/settings",
