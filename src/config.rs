@@ -97,6 +97,10 @@ pub struct Settings {
     /// HTTP caches in front of folio to purge, comma-separated (e.g. `http://127.0.0.1:6081`).
     #[arg(long, env = "FOLIO_EDGE_PURGE", global = true)]
     pub edge_purge: Option<String>,
+    /// Searches a second each client address may make (twice that in a
+    /// burst); 0 turns the limit off.
+    #[arg(long, env = "FOLIO_SEARCH_RATE", default_value_t = 10, global = true)]
+    pub search_rate: u32,
     /// Worker threads of the HTTP server [default: one per core].
     #[arg(long, env = "FOLIO_WORKERS", global = true)]
     pub workers: Option<usize>,

@@ -32,6 +32,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("too many failed attempts; wait a few minutes and try again")]
     TooManyAttempts,
+    /// Over the per-client search limit; answered with `Retry-After`.
+    #[error("too many searches at once; wait a moment and try again")]
+    TooManySearches { retry_after_secs: u64 },
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] sqlx::Error),
     /// The database is marked down (`db_health`): answered at once, without
@@ -100,7 +103,8 @@ impl AppError {
             AppError::Csrf
             | AppError::PayloadTooLarge
             | AppError::BadRequest(_)
-            | AppError::TooManyAttempts => UserMessage {
+            | AppError::TooManyAttempts
+            | AppError::TooManySearches { .. } => UserMessage {
                 message: Cow::Owned(self.to_string()),
                 ..base
             },
@@ -164,7 +168,9 @@ impl ResponseError for AppError {
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts | AppError::TooManySearches { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::DatabaseUnavailable(_) | AppError::DatabaseDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -190,6 +196,12 @@ impl ResponseError for AppError {
             .body(self.to_string());
         CachePolicy::NoStore.apply(&mut response);
         response.extensions_mut().insert(self.user_message());
+        if let AppError::TooManySearches { retry_after_secs } = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(*retry_after_secs),
+            );
+        }
         if let AppError::DatabaseUnavailable(e) = self
             && crate::db::is_connection_failure(e)
         {

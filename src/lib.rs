@@ -22,6 +22,7 @@ pub mod render;
 pub mod request_class;
 pub mod routes;
 pub mod scheduler;
+pub mod search;
 pub mod seed;
 pub mod site;
 pub mod startup;

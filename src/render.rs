@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "blog/tags.html",
     "blog/about.html",
     "blog/sitemap.xml",
+    "blog/search.html",
     "admin/settings.html",
     "auth/login.html",
     "admin/index.html",

@@ -31,6 +31,8 @@ pub enum Target {
     Asset,
     /// `/healthz` or `/metrics` (the route label).
     Probe(&'static str),
+    /// `/search` (never cached: see `search`).
+    Search,
     /// `/preview/{token}`.
     Preview,
     Login,
@@ -130,6 +132,7 @@ impl RequestClass {
             Target::Robots => "/robots.txt",
             Target::Asset => "/static/{path}",
             Target::Probe(label) | Target::Admin(label) | Target::Debug(label) => label,
+            Target::Search => "/search",
             Target::Preview => "/preview/{token}",
             Target::Login => "/login",
             Target::Logout => "/logout",
@@ -158,6 +161,7 @@ fn target(path: &str, query: &str) -> Target {
     match path {
         "/" => Target::Public(Route::Index, None),
         "/robots.txt" => Target::Robots,
+        "/search" => Target::Search,
         "/healthz" => Target::Probe("/healthz"),
         "/metrics" => Target::Probe("/metrics"),
         "/login" => Target::Login,

@@ -94,6 +94,8 @@ async fn insert(tx: &mut Transaction<'static, Any>, i: i64, at: i64) -> anyhow::
     if let Some(id) = id {
         let tags: Vec<String> = sample_tags(i).iter().map(|t| t.to_string()).collect();
         posts::set_tags(tx, id, &tags).await?;
+        let post = posts::by_id(&mut **tx, id).await?;
+        crate::search::index::reindex(tx, id, post.as_ref()).await?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use crate::forms::BODY_LIMIT;
 use crate::pages::Pages;
 use crate::render::Templates;
 use crate::request_class::{Classify, SESSION_COOKIE};
+use crate::search::limit::SearchLimit;
 use crate::state::AppState;
 use crate::{auth, db, db_health, routes, scheduler, telemetry};
 use actix_session::SessionMiddleware;
@@ -74,6 +75,7 @@ impl Application {
             templates,
             pages,
             throttle: Default::default(),
+            search_limit: SearchLimit::new(settings.search_rate),
             metrics: telemetry::metrics_handle(),
         });
         let listener = TcpListener::bind(&settings.bind)

@@ -6,6 +6,7 @@ use crate::db::Db;
 use crate::db_health::DbHealth;
 use crate::pages::Pages;
 use crate::render::Templates;
+use crate::search::limit::SearchLimit;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
@@ -18,5 +19,6 @@ pub struct AppState {
     /// Renders the public pages (shared with the cache, to re-warm them).
     pub pages: Arc<Pages>,
     pub throttle: LoginThrottle,
+    pub search_limit: SearchLimit,
     pub metrics: Option<PrometheusHandle>,
 }

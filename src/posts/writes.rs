@@ -10,6 +10,7 @@ use crate::cache::PageCache;
 use crate::cache::deps::{self, Change, List, Placement, Shown, Stale};
 use crate::db::{self, Db};
 use crate::markdown;
+use crate::search;
 use crate::write::{self, Cause, Committed, Write};
 use sqlx::any::AnyArguments;
 use sqlx::error::BoxDynError;
@@ -122,7 +123,7 @@ pub async fn go_live(db: &Db, cache: &PageCache, id: i64) -> Result<bool, WriteE
 }
 
 /// The end of every post write: reads the post back (none after a delete),
-/// computes the pages the change made stale from both sides, and commits
+/// rewrites its search index row in the same transaction, computes the pages the change made stale from both sides, and commits
 /// the write with its invalidation.
 async fn finish(
     mut w: Write,
@@ -134,6 +135,7 @@ async fn finish(
 ) -> Result<Written, WriteError> {
     let tx = w.tx();
     let saved = by_id(&mut **tx, id).await?;
+    search::index::reindex(tx, id, saved.as_ref()).await?;
     let after = side(tx, saved.as_ref(), lists).await?;
     let stale = Stale::Pages(deps::stale_pages(&change(before, after)));
     let committed = w.commit(cache, cause, stale).await?;

@@ -9,6 +9,7 @@ pub mod debug;
 pub mod editor;
 pub mod errors;
 pub mod health;
+pub mod search;
 pub mod settings;
 
 use crate::http::see_other;
@@ -21,6 +22,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(auth::config)
         .configure(admin::config)
         .configure(editor::config)
+        .configure(search::config)
         .configure(settings::config)
         .configure(debug::config)
         .configure(health::config)
