@@ -17,7 +17,6 @@ use crate::search::Query;
 use crate::search::find::{self, Found};
 use crate::state::AppState;
 use crate::{posts, site};
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -102,8 +101,8 @@ async fn search(
     );
     context.insert("results", &results(&state, found).await?);
     let body = state.templates.render("blog/search.html", &context)?;
+    // Never stored anywhere: `private, no-store`, the default policy.
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .content_type("text/html; charset=utf-8")
         .body(body))
 }
