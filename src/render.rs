@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "blog/about.html",
     "blog/sitemap.xml",
     "admin/settings.html",
+    "admin/media.html",
     "auth/login.html",
     "admin/index.html",
     "admin/edit.html",

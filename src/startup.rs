@@ -74,6 +74,7 @@ impl Application {
             pages,
             throttle: Default::default(),
             metrics: telemetry::metrics_handle(),
+            media_files: Default::default(),
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

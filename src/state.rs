@@ -4,6 +4,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::cache::PageCache;
 use crate::db::Db;
 use crate::db_health::DbHealth;
+use crate::media::hot::HotFiles;
 use crate::pages::Pages;
 use crate::render::Templates;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -19,4 +20,6 @@ pub struct AppState {
     pub pages: Arc<Pages>,
     pub throttle: LoginThrottle,
     pub metrics: Option<PrometheusHandle>,
+    /// The media files read most recently (bounded, see `media::hot`).
+    pub media_files: HotFiles,
 }

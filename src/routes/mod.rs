@@ -8,6 +8,8 @@ pub mod debug;
 pub mod editor;
 pub mod errors;
 pub mod health;
+pub mod media;
+pub mod media_admin;
 pub mod settings;
 
 use actix_web::web;
@@ -18,6 +20,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(admin::config)
         .configure(editor::config)
         .configure(settings::config)
+        .configure(media::config)
+        .configure(media_admin::config)
         .configure(debug::config)
         .configure(health::config)
         .configure(assets::config);

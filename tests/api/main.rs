@@ -11,5 +11,7 @@ mod faults;
 mod forget;
 mod forms;
 mod helpers;
+mod media;
+mod media_files;
 mod schedule;
 mod site;
