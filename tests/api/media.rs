@@ -205,7 +205,27 @@ both_databases!(a_post_shows_its_uploads_with_their_size_files_and_alt_text);
 async fn deleting_an_upload_a_post_shows_is_409_naming_the_post(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.login().await;
+    let editor = admin.get("/admin/posts/new").await.text().await.unwrap();
+    assert!(
+        editor.contains("enctype=\"multipart/form-data\""),
+        "{editor}"
+    );
+    assert!(editor.contains("type=\"file\" id=\"media-file\" name=\"file\""));
     let url = uploaded(&admin, "p.png", &png(50, 50, 6), "").await;
+    // The editor's Preview shows it as the post will.
+    let preview = admin
+        .post_form(
+            "/admin/posts/new",
+            &[("title", "P"), ("body", &format!("![]({url})"))],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        preview.contains("width=\"50\" height=\"50\" srcset="),
+        "{preview}"
+    );
     let slug = admin.create("Shows it", &format!("![]({url})")).await;
     let id: i64 = sqlx::query_scalar("SELECT id FROM media")
         .fetch_one(&app.db)
