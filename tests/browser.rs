@@ -20,6 +20,8 @@ mod checks;
 mod driver;
 #[path = "browser/page.rs"]
 mod page;
+#[path = "browser/pictures.rs"]
+mod pictures;
 
 use app::{ADMIN_PASSWORD, ADMIN_USER, Folio};
 use fantoccini::Locator;
@@ -241,6 +243,7 @@ impl Run {
             assert!(count >= 1, "{label}: {stat}");
         }
         self.look("panel").await;
+        self.picture_in_a_post().await;
     }
 
     /// The editor's Preview button shows the unsaved post rendered (code
