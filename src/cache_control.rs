@@ -34,6 +34,9 @@ pub enum CachePolicy {
     PublicDay,
     /// `public, max-age=31536000, immutable`: assets, linked by version.
     Immutable,
+    /// The same with `s-maxage` for an edge in front: uploads, named by
+    /// their content.
+    ImmutableShared,
 }
 
 impl CachePolicy {
@@ -52,6 +55,9 @@ impl CachePolicy {
             CachePolicy::Immutable => {
                 HeaderValue::from_static("public, max-age=31536000, immutable")
             }
+            CachePolicy::ImmutableShared => HeaderValue::from_static(
+                "public, max-age=31536000, s-maxage=31536000, immutable",
+            ),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod log_format;
 pub mod log_writer;
 pub mod markdown;
+pub mod media;
 pub mod pages;
 pub mod posts;
 pub mod render;

@@ -2,6 +2,8 @@
 //! blocks in a known language are highlighted here too, as class-based spans
 //! (`hl-…`) styled by `static/css/highlight.css`, so a page view costs nothing.
 
+use crate::media::ShownMap;
+use crate::media::markup;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -38,6 +40,10 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     // stylesheet names, and the language of a code block.
     b.add_allowed_classes("span", stylesheet_classes(HIGHLIGHT_CSS));
     b.add_allowed_classes("code", LANGUAGE_CLASSES.iter().map(String::as_str));
+    // Uploads are shown with their size, files and loading hints; the
+    // filter keeps those attributes to what an upload's `<img>` needs.
+    b.add_tag_attributes("img", markup::IMG_ATTRIBUTES);
+    b.attribute_filter(markup::filter_attribute);
     b
 });
 
@@ -64,8 +70,15 @@ fn options() -> Options {
 /// Renders Markdown and removes anything that could run in a reader's browser
 /// (scripts, event handlers, `javascript:` links), whatever the author typed.
 pub fn to_safe_html(markdown: &str) -> String {
+    to_safe_html_with(markdown, &ShownMap::new())
+}
+
+/// `to_safe_html`, with the uploads the text points at shown with their
+/// size, files and alt text (see `media::markup`).
+pub fn to_safe_html_with(markdown: &str, uploads: &ShownMap) -> String {
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
     let events = highlight_code_blocks(Parser::new_ext(markdown, options()));
+    let events = markup::rewrite_images(events, uploads);
     html::push_html(&mut raw, events.into_iter());
     // A character reference such as `&#8;` decodes to a character XML
     // forbids; the HTML goes into feeds, so it is dropped here too.

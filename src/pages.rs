@@ -22,6 +22,15 @@ use tera::Context;
 /// Words read per minute, for the reading-time estimate.
 const WORDS_PER_MINUTE: usize = 220;
 
+/// The address of the first upload a post's HTML shows (`/media/…`): the
+/// body was rendered by `markdown`, which writes `src` first.
+fn first_upload(body_html: &str) -> Option<&str> {
+    const START: &str = "<img src=\"/media/";
+    let at = body_html.find(START)? + "<img src=\"".len();
+    let rest = &body_html[at..];
+    Some(&rest[..rest.find('"')?])
+}
+
 /// What page renders need.
 pub struct Pages {
     pub db: Db,
@@ -211,6 +220,9 @@ impl Pages {
         let canonical = format!("{}/posts/{}", self.base_url, post.slug);
         context.insert("canonical_url", &canonical);
         context.insert("og_description", &post.summary);
+        if let Some(src) = first_upload(&post.body_html) {
+            context.insert("og_image", &format!("{}{src}", self.base_url));
+        }
         if admin {
             context.insert("edit_url", &format!("/admin/posts/{}/edit", post.id));
         }

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "blog/sitemap.xml",
     "blog/search.html",
     "admin/settings.html",
+    "admin/media.html",
     "auth/login.html",
     "admin/index.html",
     "admin/edit.html",

@@ -77,6 +77,7 @@ impl Application {
             throttle: Default::default(),
             search_limit: SearchLimit::new(settings.search_rate),
             metrics: telemetry::metrics_handle(),
+            media_files: Default::default(),
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

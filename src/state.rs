@@ -4,6 +4,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::cache::PageCache;
 use crate::db::Db;
 use crate::db_health::DbHealth;
+use crate::media::hot::HotFiles;
 use crate::pages::Pages;
 use crate::render::Templates;
 use crate::search::limit::SearchLimit;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     pub search_limit: SearchLimit,
     pub metrics: Option<PrometheusHandle>,
+    /// The media files read most recently (bounded, see `media::hot`).
+    pub media_files: HotFiles,
 }

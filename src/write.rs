@@ -29,6 +29,10 @@ pub enum Cause {
     GoLive(i64),
     Settings,
     Seed,
+    /// A new alt text for an upload, shown in the posts that use it.
+    MediaAlt(i64),
+    /// An upload no post shows, removed.
+    MediaDelete(i64),
 }
 
 impl fmt::Display for Cause {
@@ -40,6 +44,8 @@ impl fmt::Display for Cause {
             Cause::GoLive(id) => write!(f, "scheduled go-live of post {id}"),
             Cause::Settings => write!(f, "settings"),
             Cause::Seed => write!(f, "seed"),
+            Cause::MediaAlt(id) => write!(f, "alt text of upload {id}"),
+            Cause::MediaDelete(id) => write!(f, "delete of upload {id}"),
         }
     }
 }

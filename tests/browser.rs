@@ -22,6 +22,8 @@ mod driver;
 mod page;
 #[path = "browser/steps.rs"]
 mod steps;
+#[path = "browser/pictures.rs"]
+mod pictures;
 
 use app::{ADMIN_PASSWORD, ADMIN_USER, Folio};
 use fantoccini::Locator;
@@ -241,6 +243,7 @@ impl Run {
             assert!(count >= 1, "{label}: {stat}");
         }
         self.look("panel").await;
+        self.picture_in_a_post().await;
     }
 
     /// The editor's Preview button shows the unsaved post rendered (code

@@ -124,6 +124,27 @@ pub fn stale_pages(change: &Change) -> Vec<Page> {
     pages
 }
 
+/// The pages that show a post's rendered body, when that alone changed
+/// (an upload it shows got a new alt text): its own page and each feed it
+/// is within (`positions`: its place in the site list and in each of its
+/// tags' lists, `None` when it is not live). List pages show summaries,
+/// which come from the Markdown, so they stay.
+pub fn body_pages(slug: &str, positions: &[(List, Option<i64>)]) -> Vec<Page> {
+    let mut pages = vec![Page::Post(slug.to_string())];
+    for (list, position) in positions {
+        if position.is_some_and(|p| p < FEED_LEN) {
+            push(
+                &mut pages,
+                match list {
+                    List::Site => Page::Feed,
+                    List::Tag(tag) => Page::TagFeed(tag.clone()),
+                },
+            );
+        }
+    }
+    pages
+}
+
 /// The pages of one list that a placement change touches.
 fn list_pages(p: &Placement, pages: &mut Vec<Page>) {
     let page = |n: i64| match &p.list {
@@ -348,6 +369,28 @@ mod tests {
         assert_eq!(index_pages(&pages), vec![4, 5]);
         assert!(!pages.contains(&Page::Feed));
         assert!(!pages.contains(&Page::Tags));
+    }
+
+    #[test]
+    fn a_new_body_alone_touches_the_post_and_the_feeds_that_carry_it() {
+        let pages = body_pages(
+            "p",
+            &[
+                (List::Site, Some(3)),
+                (List::Tag("near".into()), Some(0)),
+                (List::Tag("far".into()), Some(FEED_LEN)),
+            ],
+        );
+        assert_eq!(
+            pages,
+            vec![
+                Page::Post("p".into()),
+                Page::Feed,
+                Page::TagFeed("near".into())
+            ]
+        );
+        let draft = body_pages("d", &[(List::Site, None), (List::Tag("t".into()), None)]);
+        assert_eq!(draft, vec![Page::Post("d".into())]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Posts: the domain rules (titles, slugs, bodies, tags, publish times);
 //! reads are in `queries`, writes (through `crate::write`) in `writes`.
 
+mod media;
 mod queries;
 mod writes;
 
+pub use media::*;
 pub use queries::*;
 pub use writes::*;
 

@@ -11,6 +11,7 @@ use crate::cache::deps::{self, Change, List, Placement, Shown, Stale};
 use crate::db::{self, Db};
 use crate::markdown;
 use crate::search;
+use crate::media::{self, ShownMap, store as media_store};
 use crate::write::{self, Cause, Committed, Write};
 use sqlx::any::AnyArguments;
 use sqlx::error::BoxDynError;
@@ -43,7 +44,9 @@ pub async fn create(db: &Db, cache: &PageCache, post: ValidPost) -> Result<Writt
     let slug = resolve_slug(tx, &post, None).await?;
     let now = db::now();
     let token = crate::token::random_hex(16);
-    let fields = stored_fields(&slug, &post, publication(&post, None, now), now, token)?;
+    let uploads = uploads_in(tx, &post.body).await?;
+    let shown = (&post, &uploads);
+    let fields = stored_fields(&slug, shown, publication(&post, None, now), now, token)?;
     let id: i64 = sqlx::query_scalar_with(
         "INSERT INTO posts (slug, title, body, body_html, summary, published, published_at, \
          created_at, updated_at, live, preview_token) \
@@ -53,6 +56,7 @@ pub async fn create(db: &Db, cache: &PageCache, post: ValidPost) -> Result<Writt
     .fetch_one(&mut **tx)
     .await?;
     set_tags(tx, id, &post.tags).await?;
+    media_store::set_usage(tx, id, &uploads).await?;
     finish(w, cache, id, before, &lists, Cause::Create(id)).await
 }
 
@@ -70,7 +74,9 @@ pub async fn update(
     let before = side(tx, Some(&old), &lists).await?;
     let slug = resolve_slug(tx, &post, Some(id)).await?;
     let now = db::now();
-    let fields = stored_fields(&slug, &post, publication(&post, Some(&old), now), now, id)?;
+    let uploads = uploads_in(tx, &post.body).await?;
+    let shown = (&post, &uploads);
+    let fields = stored_fields(&slug, shown, publication(&post, Some(&old), now), now, id)?;
     sqlx::query_with(
         "UPDATE posts SET slug = $1, title = $2, body = $3, body_html = $4, summary = $5, \
          published = $6, published_at = $7, updated_at = $8, live = $9 WHERE id = $10",
@@ -79,6 +85,7 @@ pub async fn update(
     .execute(&mut **tx)
     .await?;
     set_tags(tx, id, &post.tags).await?;
+    media_store::set_usage(tx, id, &uploads).await?;
     finish(w, cache, id, before, &lists, Cause::Edit(id)).await
 }
 
@@ -178,7 +185,7 @@ fn publication(post: &ValidPost, old: Option<&Post>, now: i64) -> (Option<i64>, 
 /// time of the write and live (`publication` gives those two); then `tenth`.
 fn stored_fields<T>(
     slug: &str,
-    post: &ValidPost,
+    (post, uploads): (&ValidPost, &ShownMap),
     (published_at, live): (Option<i64>, bool),
     now: i64,
     tenth: T,
@@ -191,7 +198,7 @@ where
         fields.add(slug)?;
         fields.add(post.title.as_str())?;
         fields.add(post.body.as_str())?;
-        fields.add(markdown::to_safe_html(&post.body))?;
+        fields.add(markdown::to_safe_html_with(&post.body, uploads))?;
         fields.add(markdown::summary(&post.body, SUMMARY_CHARS))?;
         fields.add(i64::from(post.published))?;
         fields.add(published_at)?;
@@ -202,6 +209,11 @@ where
     })();
     added.map_err(sqlx::Error::Encode)?;
     Ok(fields)
+}
+
+/// The uploads a post's Markdown points at, as it will show them.
+pub(super) async fn uploads_in(tx: &mut Tx, body: &str) -> sqlx::Result<ShownMap> {
+    media_store::shown_for(tx, &media::names_in(body)).await
 }
 
 /// The site list and every tag list a write may touch.
@@ -267,7 +279,7 @@ async fn side(tx: &mut Tx, post: Option<&Post>, lists: &[List]) -> sqlx::Result<
 
 /// Where a live post published at `at` sits in `list`: how many live posts
 /// come before it, newest first.
-async fn newer_in(tx: &mut Tx, list: &List, at: i64, id: i64) -> sqlx::Result<i64> {
+pub(super) async fn newer_in(tx: &mut Tx, list: &List, at: i64, id: i64) -> sqlx::Result<i64> {
     match list {
         List::Site => {
             sqlx::query_scalar(

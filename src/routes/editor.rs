@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::forms::CsrfForm;
 use crate::http::get_or_head;
 use crate::markdown;
+use crate::media;
 use crate::posts::{self, PostErrors, PostInput, WriteError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -265,9 +266,12 @@ async fn preview(
     input: PostInput,
 ) -> Result<HttpResponse, AppError> {
     let existing = existing(state, id).await?;
+    let mut conn = state.db.acquire().await?;
+    let uploads = media::store::shown_for(&mut conn, &media::names_in(&input.body)).await?;
+    drop(conn);
     let preview = Preview {
         title: input.title.trim().to_string(),
-        body_html: markdown::to_safe_html(&input.body),
+        body_html: markdown::to_safe_html_with(&input.body, &uploads),
     };
     render_form(
         state,

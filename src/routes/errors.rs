@@ -36,8 +36,9 @@ pub fn render<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    // Redirects (303 to login) and HTML answers (forms with 401/422) stay as they are.
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json"));
+    // Redirects (303 to login), HTML answers (forms with 401/422) and JSON
+    // answers (a refused upload from the editor's script) stay as they are.
     if is_html || !(status.is_client_error() || status.is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -10,6 +10,8 @@ pub mod editor;
 pub mod errors;
 pub mod health;
 pub mod search;
+pub mod media;
+pub mod media_admin;
 pub mod settings;
 
 use crate::http::see_other;
@@ -24,6 +26,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(editor::config)
         .configure(search::config)
         .configure(settings::config)
+        .configure(media::config)
+        .configure(media_admin::config)
         .configure(debug::config)
         .configure(health::config)
         .configure(assets::config);

@@ -14,6 +14,8 @@ mod faults;
 mod forget;
 mod forms;
 mod helpers;
+mod media;
+mod media_files;
 mod schedule;
 mod site;
 mod site_stress;
