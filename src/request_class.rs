@@ -33,6 +33,8 @@ pub enum Target {
     Probe(&'static str),
     /// `/search` (never cached: see `search`).
     Search,
+    /// `/media/{name}`: an upload, immutable.
+    Media,
     /// `/preview/{token}`.
     Preview,
     Login,
@@ -100,7 +102,11 @@ impl RequestClass {
     pub fn needs_session(&self) -> bool {
         let sessionless = matches!(
             self.target,
-            Target::Public(..) | Target::Robots | Target::Asset | Target::Probe(_)
+            Target::Public(..)
+                | Target::Robots
+                | Target::Asset
+                | Target::Media
+                | Target::Probe(_)
         );
         !(sessionless && self.is_visitor_read())
     }
@@ -133,6 +139,7 @@ impl RequestClass {
             Target::Asset => "/static/{path}",
             Target::Probe(label) | Target::Admin(label) | Target::Debug(label) => label,
             Target::Search => "/search",
+            Target::Media => "/media/{name}",
             Target::Preview => "/preview/{token}",
             Target::Login => "/login",
             Target::Logout => "/logout",
@@ -173,6 +180,7 @@ fn target(path: &str, query: &str) -> Target {
         }
         p if p.starts_with("/tags/") => Target::Public(Route::Tag, None),
         p if p.starts_with("/static/") => Target::Asset,
+        p if p.starts_with("/media/") => Target::Media,
         p if p.starts_with("/preview/") => Target::Preview,
         p if p.starts_with("/admin/") => Target::Admin(admin_label(p)),
         p if p.starts_with("/debug/") => Target::Debug(debug_label(p)),
@@ -185,6 +193,14 @@ fn admin_label(path: &str) -> &'static str {
         "/admin/settings" => "/admin/settings",
         "/admin/posts" => "/admin/posts",
         "/admin/posts/new" => "/admin/posts/new",
+        "/admin/media" => "/admin/media",
+        p if p.starts_with("/admin/media/") => {
+            if p.ends_with("/delete") {
+                "/admin/media/{id}/delete"
+            } else {
+                "/admin/media/{id}"
+            }
+        }
         p if p.starts_with("/admin/posts/") => {
             if p.ends_with("/preview") {
                 "/admin/posts/{id}/preview"
