@@ -38,7 +38,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/static/{path:.*}").route(get_or_head().to(asset)));
 }
 
-fn content_hash(bytes: &[u8]) -> String {
+pub fn content_hash(bytes: &[u8]) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
@@ -61,25 +61,46 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
             .body("not found");
     };
     let (_, content_type, bytes) = ASSETS[at];
-    let encoding = encoding_for(&req);
-    let tag = format!("{}{}", content_hash(bytes), encoding.etag_suffix());
-    let cached = client_has(&req, &tag);
+    precompressed(
+        &req,
+        &content_hash(bytes),
+        Bytes::from_static(bytes),
+        &COMPRESSED[at],
+        content_type,
+        "public, max-age=31536000, immutable",
+    )
+}
+
+/// A body compressed ahead of time, in the encoding the request asks for,
+/// with `Vary: Accept-Encoding` and an `ETag` per encoding (`hash` plus the
+/// encoding's suffix); `304` when the client holds those bytes.
+pub fn precompressed(
+    req: &HttpRequest,
+    hash: &str,
+    plain: Bytes,
+    compressed: &Compressed,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> HttpResponse {
+    let encoding = encoding_for(req);
+    let tag = format!("{hash}{}", encoding.etag_suffix());
+    let cached = client_has(req, &tag);
     let mut response = if cached {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header(header::ETag(EntityTag::new_strong(tag)));
     if cached {
         return response.finish();
     }
     let body = match encoding {
-        Encoding::Br => COMPRESSED[at].br.clone(),
-        Encoding::Gzip => COMPRESSED[at].gzip.clone(),
-        Encoding::Identity => Bytes::from_static(bytes),
+        Encoding::Br => compressed.br.clone(),
+        Encoding::Gzip => compressed.gzip.clone(),
+        Encoding::Identity => plain,
     };
     if let Some(coding) = encoding.header() {
         response.insert_header((header::CONTENT_ENCODING, coding));
