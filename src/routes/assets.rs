@@ -39,7 +39,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/static/{path:.*}").route(get_or_head().to(asset)));
 }
 
-fn content_hash(bytes: &[u8]) -> String {
+pub fn content_hash(bytes: &[u8]) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
@@ -62,15 +62,36 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
             .body("not found");
     };
     let (_, content_type, bytes) = ASSETS[at];
-    let encoding = encoding_for(&req);
-    let tag = format!("{}{}", content_hash(bytes), encoding.etag_suffix());
-    let cached = client_has(&req, &tag);
+    precompressed(
+        &req,
+        &content_hash(bytes),
+        Bytes::from_static(bytes),
+        &COMPRESSED[at],
+        content_type,
+        CachePolicy::Immutable,
+    )
+}
+
+/// A body compressed ahead of time, in the encoding the request asks for,
+/// with `Vary: Accept-Encoding` and an `ETag` per encoding (`hash` plus the
+/// encoding's suffix); `304` when the client holds those bytes.
+pub fn precompressed(
+    req: &HttpRequest,
+    hash: &str,
+    plain: Bytes,
+    compressed: &Compressed,
+    content_type: &'static str,
+    policy: CachePolicy,
+) -> HttpResponse {
+    let encoding = encoding_for(req);
+    let tag = format!("{hash}{}", encoding.etag_suffix());
+    let cached = client_has(req, &tag);
     let mut response = if cached {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
-    CachePolicy::Immutable
+    policy
         .build(&mut response)
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header(header::ETag(EntityTag::new_strong(tag)));
@@ -78,9 +99,9 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
         return response.finish();
     }
     let body = match encoding {
-        Encoding::Br => COMPRESSED[at].br.clone(),
-        Encoding::Gzip => COMPRESSED[at].gzip.clone(),
-        Encoding::Identity => Bytes::from_static(bytes),
+        Encoding::Br => compressed.br.clone(),
+        Encoding::Gzip => compressed.gzip.clone(),
+        Encoding::Identity => plain,
     };
     if let Some(coding) = encoding.header() {
         response.insert_header((header::CONTENT_ENCODING, coding));

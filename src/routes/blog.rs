@@ -7,17 +7,21 @@ use crate::auth::session::Viewer;
 use crate::cache::policy::Audience;
 use crate::cache::respond::{self, CacheStatus};
 use crate::cache_control::CachePolicy;
+use crate::compress::{self, Compressed};
 use crate::error::AppError;
 use crate::http::get_or_head;
 use crate::pages::Admin;
 use crate::posts;
 use crate::request_class::{RequestClass, Target};
+use crate::routes::assets;
 use crate::state::AppState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use std::sync::{Arc, Mutex};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     for path in ["/", "/feed.xml", "/about", "/sitemap.xml"] {
@@ -112,12 +116,36 @@ async fn preview(
         .body(body))
 }
 
-async fn robots(state: web::Data<AppState>) -> HttpResponse {
-    CachePolicy::PublicDay
-        .build(&mut HttpResponse::Ok())
-        .content_type("text/plain; charset=utf-8")
-        .body(format!(
-            "User-agent: *\nDisallow: /admin\nDisallow: /login\nDisallow: /debug\nDisallow: /preview\n\nSitemap: {}/sitemap.xml\n",
-            state.pages.base_url
-        ))
+/// `robots.txt` as last made: it depends only on the base URL, so it is
+/// compressed once, not per request.
+type Robots = (String, String, Compressed);
+static ROBOTS: Mutex<Option<Arc<Robots>>> = Mutex::new(None);
+
+async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let text = format!(
+        "User-agent: *\nDisallow: /admin\nDisallow: /login\nDisallow: /debug\nDisallow: /preview\n\nSitemap: {}/sitemap.xml\n",
+        state.pages.base_url
+    );
+    let robots = {
+        let mut last = ROBOTS.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some(robots) if robots.0 == text => robots.clone(),
+            _ => {
+                let hash = assets::content_hash(text.as_bytes());
+                let compressed = Compressed::new(text.as_bytes(), compress::BR_BEST);
+                let robots = Arc::new((text, hash, compressed));
+                *last = Some(robots.clone());
+                robots
+            }
+        }
+    };
+    let (text, hash, compressed) = &*robots;
+    assets::precompressed(
+        &req,
+        hash,
+        Bytes::copy_from_slice(text.as_bytes()),
+        compressed,
+        "text/plain; charset=utf-8",
+        CachePolicy::PublicDay,
+    )
 }

@@ -315,7 +315,7 @@ async fn redis_holds_less_than_the_plain_page(backend: Backend) {
 }
 both_databases!(redis_holds_less_than_the_plain_page);
 
-async fn static_text_assets_are_compressed(backend: Backend) {
+async fn static_text_assets_and_robots_are_compressed(backend: Backend) {
     let app = spawn_app(backend).await;
     for path in ["/static/css/site.css", "/static/js/editor.js"] {
         let url = app.url(path);
@@ -340,8 +340,15 @@ async fn static_text_assets_are_compressed(backend: Backend) {
     let icon = get(&app.url("/static/img/favicon.svg"), Some("gzip")).await;
     assert_eq!(icon.encoding.as_deref(), Some("gzip"));
     assert!(text(&icon).contains("<svg"));
+    let robots = get(&app.url("/robots.txt"), BR_GZIP).await;
+    assert_eq!(robots.encoding.as_deref(), Some("br"));
+    assert_eq!(
+        decoded(&robots),
+        get(&app.url("/robots.txt"), None).await.bytes
+    );
+    assert!(text(&robots).starts_with("User-agent: *"));
 }
-both_databases!(static_text_assets_are_compressed);
+both_databases!(static_text_assets_and_robots_are_compressed);
 
 async fn an_admins_render_is_sent_plain(backend: Backend) {
     let app = spawn_app(backend).await;
