@@ -5,7 +5,7 @@
 //! does not answer `303` at all.
 
 use crate::both_databases;
-use crate::edge::{Varnish, free_port, stack};
+use crate::edge::{Varnish, free_port, purges_delivered, stack};
 use crate::helpers::{Backend, Options, TestApp, browser, spawn_with};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -120,7 +120,21 @@ async fn readers_through_the_edge_never_see_an_acknowledged_write_undone(backend
         assert_eq!(r.status().as_u16(), 303, "edit {version} answers 303");
         acked.push((Instant::now(), version));
     }
-    tokio::time::sleep(SETTLE).await;
+    // Until every page was read at least once after the last 303.
+    let last = acked[acked.len() - 1].0;
+    let waited = Instant::now();
+    while waited.elapsed() < Duration::from_secs(30) {
+        let done = {
+            let reads = reads.lock().unwrap();
+            paths
+                .iter()
+                .all(|p| reads.iter().any(|r| &r.path == p && r.started > last))
+        };
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     for r in readers {
         r.await.unwrap();
@@ -147,9 +161,7 @@ async fn readers_through_the_edge_never_see_an_acknowledged_write_undone(backend
     }
     for path in &paths {
         assert!(
-            reads
-                .iter()
-                .any(|r| &r.path == path && r.started > acked[acked.len() - 1].0),
+            reads.iter().any(|r| &r.path == path && r.started > last),
             "{path} was read after the last write"
         );
     }
@@ -234,18 +246,7 @@ async fn a_write_the_edge_did_not_confirm_does_not_answer_303(backend: Backend) 
     // The endpoint comes back: every purge is delivered by the retries.
     let mut varnish = Varnish::new(port);
     varnish.start(&[a.port()]);
-    let started = Instant::now();
-    loop {
-        let edge = healthz_edge(&a).await;
-        if edge["behind"] == 0 && edge["pending"] == 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(40),
-            "purges delivered: {edge}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    purges_delivered(&a).await;
     // And a write the edge confirms answers 303 again.
     let r = admin
         .submit_post(Some(id), &fields("Unconfirmed three"))
