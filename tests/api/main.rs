@@ -12,4 +12,5 @@ mod forget;
 mod forms;
 mod helpers;
 mod schedule;
+mod search;
 mod site;
