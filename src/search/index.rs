@@ -47,7 +47,7 @@ pub async fn reindex(
              || setweight(to_tsvector('simple', $5), 'C'))",
         )
         .bind(id)
-        .bind(body.as_str())
+        .bind(body.replace('<', &super::LESS_THAN.to_string()))
         .bind(joined_words(&post.title))
         .bind(joined_words(&tags))
         .bind(joined_words(&body))

@@ -23,6 +23,10 @@ pub const QUERY_MAX_CHARS: usize = 200;
 /// database's marks can become `<mark>` once the snippet is escaped.
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
+/// Stands for `<` in the text PostgreSQL makes snippets from: its parser
+/// reads `<script>…</script>` as a tag with no words in it, so the words of
+/// a code sample about HTML could not be marked. Turned back into `&lt;`.
+pub const LESS_THAN: char = '\u{E002}';
 
 /// A normalized query: its distinct words, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +87,7 @@ pub fn joined_words(text: &str) -> String {
 
 /// The text a reader sees in a post's Markdown: text and code, one line per
 /// block, without markup, link targets or raw HTML (which the renderer
-/// sanitizes away), and without the snippet marks.
+/// sanitizes away), and without the private-use characters snippets use.
 pub fn plain_text(markdown: &str) -> String {
     let mut text = String::with_capacity(markdown.len());
     for event in Parser::new(markdown) {
@@ -102,7 +106,7 @@ pub fn plain_text(markdown: &str) -> String {
             _ => {}
         }
     }
-    text.retain(|c| c != MARK_START && c != MARK_END);
+    text.retain(|c| c != MARK_START && c != MARK_END && c != LESS_THAN);
     text
 }
 
@@ -123,7 +127,7 @@ pub fn snippet_html(snippet: &str) -> String {
             }
             MARK_START | MARK_END => {}
             '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
+            '<' | LESS_THAN => html.push_str("&lt;"),
             '>' => html.push_str("&gt;"),
             '"' => html.push_str("&quot;"),
             '\'' => html.push_str("&#39;"),
@@ -197,6 +201,7 @@ mod tests {
             "&lt;b&gt;<mark>word</mark>&lt;/b&gt; &amp; &#39;x&#39;"
         );
         assert_eq!(snippet_html("\u{E000}open"), "<mark>open</mark>");
+        assert_eq!(snippet_html("\u{E002}script>"), "&lt;script&gt;");
         assert_eq!(
             snippet_html("\u{E001}x\u{E000}\u{E000}y"),
             "x<mark>y</mark>"

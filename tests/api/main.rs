@@ -17,6 +17,7 @@ mod helpers;
 mod media;
 mod media_files;
 mod schedule;
+mod search;
 mod site;
 mod site_stress;
 mod xml;
