@@ -40,7 +40,7 @@ pub async fn create(db: &Db, cache: &PageCache, post: ValidPost) -> Result<Writt
     let lists = lists_of(&post.tags, &[]);
     let before = side(tx, None, &lists).await?;
     let slug = resolve_slug(tx, &post, None).await?;
-    let now = db::now();
+    let now = db::clock(&mut **tx).await?;
     let token = crate::token::random_hex(16);
     let fields = stored_fields(&slug, &post, publication(&post, None, now), now, token)?;
     let id: i64 = sqlx::query_scalar_with(
@@ -68,7 +68,7 @@ pub async fn update(
     let lists = lists_of(&post.tags, &old_tags);
     let before = side(tx, Some(&old), &lists).await?;
     let slug = resolve_slug(tx, &post, Some(id)).await?;
-    let now = db::now();
+    let now = db::clock(&mut **tx).await?;
     let fields = stored_fields(&slug, &post, publication(&post, Some(&old), now), now, id)?;
     sqlx::query_with(
         "UPDATE posts SET slug = $1, title = $2, body = $3, body_html = $4, summary = $5, \
@@ -107,7 +107,8 @@ pub async fn go_live(db: &Db, cache: &PageCache, id: i64) -> Result<bool, WriteE
     let Some(post) = by_id(&mut **tx, id).await? else {
         return Ok(false);
     };
-    let due = post.is_scheduled() && post.published_at.is_some_and(|at| at <= db::now());
+    let now = db::clock(&mut **tx).await?;
+    let due = post.is_scheduled() && post.published_at.is_some_and(|at| at <= now);
     if !due {
         return Ok(false); // dropping the write rolls it back
     }

@@ -3,6 +3,7 @@ mod auth;
 mod blog;
 mod cache;
 mod cli;
+mod clock;
 mod database;
 mod debug;
 mod edge;
