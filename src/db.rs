@@ -79,9 +79,19 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     }
 }
 
-/// Seconds since the epoch: the unit of every timestamp column.
+/// Seconds since the epoch: the unit of every timestamp column. This
+/// instance's wall clock, for what only this instance compares (sessions,
+/// the outbox's age); what every instance must agree on uses `clock`.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// The database's time in seconds since the epoch: the one clock of the
+/// deployment, so an instance whose wall clock is wrong (an NTP step, a VM
+/// resumed from suspend) cannot put a scheduled post live early. On SQLite
+/// that is the host's clock, which every instance on the file shares.
+pub async fn clock<'e>(ex: impl Executor<'e, Database = sqlx::Any>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT unixepoch()").fetch_one(ex).await
 }
 
 /// The URL without its password, for messages.

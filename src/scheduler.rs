@@ -5,7 +5,7 @@
 //! pass; any other instance does it meanwhile.
 
 use crate::cache::PageCache;
-use crate::db::{self, Db};
+use crate::db::Db;
 use crate::posts;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ const EVERY: Duration = Duration::from_millis(250);
 
 /// One pass: puts every due post live; how many this instance did.
 pub async fn run_once(db: &Db, cache: &PageCache) -> usize {
-    let due = match posts::due(db, db::now()).await {
+    let due = match posts::due(db).await {
         Ok(due) => due,
         Err(e) => {
             tracing::warn!(error = %e, "cannot look for scheduled posts");

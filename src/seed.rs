@@ -56,7 +56,7 @@ pub async fn run(settings: &Settings, count: u32) -> anyhow::Result<()> {
     // Backwards from now, so no seeded post is dated in the future (a date
     // ahead would put it live yet above every post written later).
     let end = start + i64::from(count);
-    let newest = db::now();
+    let newest = db::clock(&mut **w.tx()).await?;
     for i in start..end {
         insert(w.tx(), i, newest - (end - 1 - i) * SPACING).await?;
         bar.inc(1);

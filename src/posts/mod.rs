@@ -215,10 +215,11 @@ fn in_years(at: i64) -> bool {
     chrono::DateTime::from_timestamp(at, 0).is_some_and(|d| xml_text::YEARS.contains(&d.year()))
 }
 
-/// The form's value for a stored time.
+/// The form's value for a stored time, to the second: a form saved as it
+/// was shown then keeps the exact time (and so the post's place).
 pub fn format_publish_at(at: i64) -> String {
     chrono::DateTime::from_timestamp(at, 0)
-        .map_or_else(String::new, |d| d.format("%Y-%m-%dT%H:%M").to_string())
+        .map_or_else(String::new, |d| d.format("%Y-%m-%dT%H:%M:%S").to_string())
 }
 
 /// `[a-z0-9-]{1,100}`.
@@ -319,7 +320,7 @@ mod tests {
         assert_eq!(parse_publish_at("1970-01-01T00:01:30"), Some(90));
         assert_eq!(parse_publish_at("2026-13-01T00:00"), None);
         assert_eq!(parse_publish_at("tomorrow"), None);
-        assert_eq!(format_publish_at(90), "1970-01-01T00:01");
+        assert_eq!(format_publish_at(90), "1970-01-01T00:01:30");
     }
 
     #[test]

@@ -258,11 +258,11 @@ pub async fn all<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<
 }
 
 /// Scheduled posts whose time has come.
-pub async fn due<'e>(ex: impl Executor<'e, Database = Any>, now: i64) -> sqlx::Result<Vec<i64>> {
+pub async fn due<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar(
-        "SELECT id FROM posts WHERE published = 1 AND live = 0 AND published_at <= $1 ORDER BY published_at, id",
+        "SELECT id FROM posts WHERE published = 1 AND live = 0 AND published_at <= unixepoch() \
+         ORDER BY published_at, id",
     )
-    .bind(now)
     .fetch_all(ex)
     .await
 }

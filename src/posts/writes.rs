@@ -42,7 +42,7 @@ pub async fn create(db: &Db, cache: &PageCache, post: ValidPost) -> Result<Writt
     let lists = lists_of(&post.tags, &[]);
     let before = side(tx, None, &lists).await?;
     let slug = resolve_slug(tx, &post, None).await?;
-    let now = db::now();
+    let now = db::clock(&mut **tx).await?;
     let token = crate::token::random_hex(16);
     let uploads = uploads_in(tx, &post.body).await?;
     let shown = (&post, &uploads);
@@ -73,7 +73,7 @@ pub async fn update(
     let lists = lists_of(&post.tags, &old_tags);
     let before = side(tx, Some(&old), &lists).await?;
     let slug = resolve_slug(tx, &post, Some(id)).await?;
-    let now = db::now();
+    let now = db::clock(&mut **tx).await?;
     let uploads = uploads_in(tx, &post.body).await?;
     let shown = (&post, &uploads);
     let fields = stored_fields(&slug, shown, publication(&post, Some(&old), now), now, id)?;
@@ -115,7 +115,8 @@ pub async fn go_live(db: &Db, cache: &PageCache, id: i64) -> Result<bool, WriteE
     let Some(post) = by_id(&mut **tx, id).await? else {
         return Ok(false);
     };
-    let due = post.is_scheduled() && post.published_at.is_some_and(|at| at <= db::now());
+    let now = db::clock(&mut **tx).await?;
+    let due = post.is_scheduled() && post.published_at.is_some_and(|at| at <= now);
     if !due {
         return Ok(false); // dropping the write rolls it back
     }

@@ -4,6 +4,7 @@ mod blog;
 mod cache;
 mod cache_headers;
 mod cli;
+mod clock;
 mod compression;
 mod database;
 mod debug;
