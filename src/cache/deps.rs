@@ -124,11 +124,10 @@ pub fn stale_pages(change: &Change) -> Vec<Page> {
     pages
 }
 
-/// The pages that show a post's rendered body, when that alone changed
-/// (an upload it shows got a new alt text): its own page and each feed it
-/// is within (`positions`: its place in the site list and in each of its
-/// tags' lists, `None` when it is not live). List pages show summaries,
-/// which come from the Markdown, so they stay.
+/// The pages that show a post's rendered body, when that alone changed (an
+/// upload it shows got a new alt text): its page and each feed it is within
+/// (`positions`: its place in the site list and its tags' lists, `None` when
+/// not live). List pages show summaries, from the Markdown: they stay.
 pub fn body_pages(slug: &str, positions: &[(List, Option<i64>)]) -> Vec<Page> {
     let mut pages = vec![Page::Post(slug.to_string())];
     for (list, position) in positions {

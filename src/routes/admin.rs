@@ -3,7 +3,7 @@
 //! `settings`). Every write goes through `crate::write`, which removes the
 //! pages it made stale before the response is sent.
 
-use super::after_write;
+use super::written::after_write;
 use crate::auth::csrf;
 use crate::auth::session::{Admin, Identity};
 use crate::error::AppError;

@@ -4,7 +4,7 @@
 //! stale before the response is sent.
 
 use super::admin::{fresh_context, html, insert_errors, write_error};
-use super::after_write;
+use super::written::after_write;
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;

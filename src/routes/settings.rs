@@ -2,7 +2,7 @@
 //! `site`, whose write removes the pages it made stale before the response.
 
 use super::admin::{fresh_context, html, insert_errors};
-use super::after_write;
+use super::written::after_write;
 use crate::auth::csrf;
 use crate::auth::session::Admin;
 use crate::error::AppError;
