@@ -55,9 +55,9 @@ impl CachePolicy {
             CachePolicy::Immutable => {
                 HeaderValue::from_static("public, max-age=31536000, immutable")
             }
-            CachePolicy::ImmutableShared => HeaderValue::from_static(
-                "public, max-age=31536000, s-maxage=31536000, immutable",
-            ),
+            CachePolicy::ImmutableShared => {
+                HeaderValue::from_static("public, max-age=31536000, s-maxage=31536000, immutable")
+            }
         }
     }
 

@@ -102,11 +102,7 @@ impl RequestClass {
     pub fn needs_session(&self) -> bool {
         let sessionless = matches!(
             self.target,
-            Target::Public(..)
-                | Target::Robots
-                | Target::Asset
-                | Target::Media
-                | Target::Probe(_)
+            Target::Public(..) | Target::Robots | Target::Asset | Target::Media | Target::Probe(_)
         );
         !(sessionless && self.is_visitor_read())
     }

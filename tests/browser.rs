@@ -20,10 +20,10 @@ mod checks;
 mod driver;
 #[path = "browser/page.rs"]
 mod page;
-#[path = "browser/steps.rs"]
-mod steps;
 #[path = "browser/pictures.rs"]
 mod pictures;
+#[path = "browser/steps.rs"]
+mod steps;
 
 use app::{ADMIN_PASSWORD, ADMIN_USER, Folio};
 use fantoccini::Locator;

@@ -9,14 +9,14 @@ pub mod debug;
 pub mod editor;
 pub mod errors;
 pub mod health;
-pub mod search;
 pub mod media;
 pub mod media_admin;
+pub mod search;
 pub mod settings;
 
+use crate::cache_control::CachePolicy;
 use crate::http::see_other;
 use crate::write::Committed;
-use crate::cache_control::CachePolicy;
 use actix_web::{HttpResponse, web};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
