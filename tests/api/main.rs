@@ -17,6 +17,7 @@ mod helpers;
 mod media;
 mod media_files;
 mod schedule;
+mod settings_commands;
 mod site;
 mod site_stress;
 mod xml;
