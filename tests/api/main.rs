@@ -14,6 +14,7 @@ mod faults;
 mod forget;
 mod forms;
 mod helpers;
+mod invalidation_order;
 mod media;
 mod media_files;
 mod schedule;
