@@ -27,8 +27,9 @@ use tokio::sync::Semaphore;
 
 /// Re-renders in flight at once, per instance.
 const REWARM_CONCURRENCY: usize = 4;
-/// Most pages re-rendered after a change of every page.
-const REWARM_EVERYTHING_MAX: usize = 500;
+/// Most pages re-rendered after a change of every page: the read set's
+/// length, as `scripts::FILL` trims it.
+const REWARM_EVERYTHING_MAX: isize = 500;
 
 /// A committed write, to invalidate.
 #[derive(Debug, Clone)]
@@ -111,8 +112,10 @@ impl PageCache {
         let receipt = receipt.clone();
         tokio::spawn(async move {
             let (keys, rewarmed) = match receipt.stale {
+                // Off: nothing more is sent to Redis than the log entry.
+                Stale::Everything if !cache.0.rewarm => (0, 0),
                 Stale::Everything => {
-                    let pages = cache.cached_pages().await;
+                    let pages = cache.recently_read().await;
                     let n = pages.len() as u64;
                     (n, cache.rewarm(pages).await)
                 }
@@ -132,24 +135,29 @@ impl PageCache {
         });
     }
 
-    /// Every page with a key in Redis (for a change of every page, whose
-    /// stale entries stay until overwritten or expired).
-    async fn cached_pages(&self) -> Vec<Page> {
+    /// The pages stored most recently, newest first (for a change of every
+    /// page, whose stale entries stay until overwritten or expired): read
+    /// from the bounded read set, never by scanning the keyspace.
+    async fn recently_read(&self) -> Vec<Page> {
         let Some(redis) = &self.0.redis else {
             return Vec::new();
         };
-        let Ok(Ok(mut conn)) = tokio::time::timeout(self.0.write_timeout, redis.pool.get()).await
-        else {
-            return Vec::new();
-        };
-        match self.scan_view_keys(&mut conn).await {
-            Ok(keys) => keys
-                .iter()
-                .filter_map(|k| self.0.keys.page_of(k))
-                .take(REWARM_EVERYTHING_MAX)
-                .collect(),
-            Err(_) => Vec::new(),
-        }
+        let mut conn = redis.conn.clone();
+        let paths = within(
+            RedisOp::Rewarm,
+            self.0.write_timeout,
+            redis::cmd("ZREVRANGE")
+                .arg(self.0.keys.read())
+                .arg(0)
+                .arg(REWARM_EVERYTHING_MAX - 1)
+                .query_async::<Vec<String>>(&mut conn),
+        )
+        .await;
+        paths
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|path| Page::from_path(path))
+            .collect()
     }
 
     /// Renders `pages` again and stores them; how many were stored.
@@ -216,17 +224,23 @@ impl PageCache {
         let Ok(json) = serde_json::to_string(&entry) else {
             return;
         };
+        // Scored by commit time, so entries whose background tasks ended out
+        // of order still read newest first.
+        let score = chrono::DateTime::parse_from_rfc3339(&entry.at)
+            .map(|at| at.timestamp_millis())
+            .unwrap_or_else(|_| chrono::Utc::now().timestamp_millis());
         let key = self.0.keys.log();
         let mut conn = redis.conn.clone();
         let mut pipe = redis::pipe();
-        pipe.cmd("LPUSH")
+        pipe.cmd("ZADD")
             .arg(&key)
+            .arg(score)
             .arg(json)
             .ignore()
-            .cmd("LTRIM")
+            .cmd("ZREMRANGEBYRANK")
             .arg(&key)
             .arg(0)
-            .arg(LOG_LEN - 1)
+            .arg(-LOG_LEN - 1)
             .ignore();
         let sent = within(
             RedisOp::Log,

@@ -207,9 +207,18 @@ impl Keys {
         format!("{}stats:minute:{minute}", self.prefix)
     }
 
-    /// The invalidation log, newest first.
+    /// The invalidation log: a sorted set of JSON entries scored by commit
+    /// time (ms), so it reads newest first whatever order they arrived in.
+    /// (Not `invalidations`, the list it replaced, to avoid WRONGTYPE.)
     pub fn log(&self) -> String {
-        format!("{}invalidations", self.prefix)
+        format!("{}invalidation_log", self.prefix)
+    }
+
+    /// The pages stored most recently (miss fills and re-warms), scored by
+    /// Redis time in ms and kept to the newest 500 (see `scripts::FILL`): what re-warm
+    /// renders after a change of every page, found without a scan.
+    pub fn read(&self) -> String {
+        format!("{}read", self.prefix)
     }
 
     /// Glob matching every view key of this prefix, for SCAN; glob

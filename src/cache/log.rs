@@ -1,5 +1,6 @@
-//! The invalidation log: the last 50 invalidations, newest first, kept in
-//! Redis so every instance's writes show in one list.
+//! The invalidation log: the last 50 invalidations, newest first by commit
+//! time, kept in Redis (a sorted set scored by `at`) so every instance's
+//! writes show in one list.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +12,8 @@ pub struct LogEntry {
     pub at: String,
     /// What caused it: `edit of post 3`, `settings`, `go-live of post 9`…
     pub cause: String,
-    /// Keys removed (for a change of every page, the keys re-rendered).
+    /// Keys removed (for a change of every page, the recently stored pages
+    /// found to re-render; 0 with re-warm off).
     pub keys: u64,
     /// From commit to Redis's confirmation.
     pub confirmed_ms: u64,

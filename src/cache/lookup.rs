@@ -155,9 +155,11 @@ impl PageCache {
         invocation
             .key(&key)
             .key(self.0.keys.generation())
+            .key(self.0.keys.read())
             .arg(generation)
             .arg(entry.encode())
-            .arg(ttl.as_secs());
+            .arg(ttl.as_secs())
+            .arg(page.path());
         let mut conn = redis.conn.clone();
         let reply = tokio::time::timeout(
             self.0.write_timeout,

@@ -70,12 +70,18 @@ return {0, generation, epoch}
 
 /// Stores a render only if no write happened since the render's miss: a
 /// reader that read old rows can never put them back after an invalidation.
-/// KEYS: page, generation. ARGV: generation seen at the miss, value, ttl.
+/// A stored page is also recorded in the read set (newest 500 kept), which
+/// re-warm reads after a change of every page instead of scanning.
+/// KEYS: page, generation, read set. ARGV: generation seen at the miss,
+/// value, ttl, the page's path.
 pub static FILL: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 if redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  local now = redis.call('TIME')
+  redis.call('ZADD', KEYS[3], now[1] * 1000 + math.floor(now[2] / 1000), ARGV[4])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -501)
   return 1
 end
 return 0

@@ -230,7 +230,8 @@ impl PageCache {
             .collect();
 
         let log: Vec<String> =
-            tokio::time::timeout(timeout, conn.lrange(self.keys().log(), 0, LOG_LEN - 1)).await??;
+            tokio::time::timeout(timeout, conn.zrevrange(self.keys().log(), 0, LOG_LEN - 1))
+                .await??;
         snapshot.invalidations = log
             .iter()
             .filter_map(|e| serde_json::from_str(e).ok())
