@@ -258,7 +258,11 @@ async fn an_instance_whose_clock_is_300_s_fast_publishes_nothing_early() {
         )
         .await,
     ];
-    let moment = chrono::Utc::now() + chrono::Duration::seconds(8);
+    // Whole seconds: the form sends the time to the second, so the post is
+    // due at exactly this moment, not up to a second before it.
+    let moment =
+        chrono::Timelike::with_nanosecond(&(chrono::Utc::now() + chrono::Duration::seconds(8)), 0)
+            .unwrap();
     let soon = schedule(&fast.address, &through_fast, "Soon", &utc(moment)).await;
 
     // Until the moment, many scheduler passes on each instance: nothing is
